@@ -1,1 +1,204 @@
+//! Vigie's storage: one API over two backends. SQLite (one file, WAL, one writer
+//! connection) is the embedded default; PostgreSQL is the scale-out backend. Each
+//! aggregate has its module with its queries; SQL is written once with `$n`
+//! placeholders, which both backends accept, and runs through [`run!`] / [`run_tx!`].
 
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
+use std::str::FromStr;
+use std::time::Duration;
+
+pub mod areas;
+pub mod audit;
+pub mod auth;
+pub mod backup;
+pub mod orgs;
+pub mod roles;
+pub mod users;
+
+mod error;
+pub use error::{StoreError, StoreResult};
+
+/// A connection pool of one backend.
+#[derive(Clone, Debug)]
+pub enum Pool {
+    Sqlite(SqlitePool),
+    Postgres(PgPool),
+}
+
+/// An open write transaction. Everything a request changes, with its audit entries, goes in one.
+pub enum Tx {
+    Sqlite(sqlx::Transaction<'static, sqlx::Sqlite>),
+    Postgres(sqlx::Transaction<'static, sqlx::Postgres>),
+}
+
+/// Runs the same code against whichever backend `pool` is; `c` is the backend's pool.
+#[macro_export]
+macro_rules! run {
+    ($pool:expr, $c:ident => $body:expr) => {
+        match $pool {
+            $crate::Pool::Sqlite($c) => $body,
+            $crate::Pool::Postgres($c) => $body,
+        }
+    };
+}
+
+/// Same as [`run!`] for a transaction; `c` is `&mut Transaction<_>`: use `&mut **c` as executor.
+#[macro_export]
+macro_rules! run_tx {
+    ($tx:expr, $c:ident => $body:expr) => {
+        match $tx {
+            $crate::Tx::Sqlite($c) => $body,
+            $crate::Tx::Postgres($c) => $body,
+        }
+    };
+}
+
+/// A value to bind, for queries whose text is built at run time (filters, scopes).
+#[derive(Debug, Clone)]
+pub enum Arg {
+    Text(String),
+    Int(i64),
+}
+
+/// Binds dynamic arguments on a query of either backend.
+#[macro_export]
+macro_rules! bind_args {
+    ($q:expr, $args:expr) => {{
+        let mut q = $q;
+        for a in $args {
+            q = match a {
+                $crate::Arg::Text(s) => q.bind(s.clone()),
+                $crate::Arg::Int(i) => q.bind(*i),
+            };
+        }
+        q
+    }};
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// The database: a write pool and a read pool. On SQLite the writer is one connection
+/// (SQLite takes one writer at a time; queuing in the pool beats busy-retry loops).
+/// On PostgreSQL the read pool can point at a streaming replica.
+#[derive(Clone, Debug)]
+pub struct Db {
+    pub write: Pool,
+    pub read: Pool,
+    pub backend: Backend,
+}
+
+impl Db {
+    /// Opens `sqlite:PATH` (created if missing) or `postgres://…`, without migrating.
+    pub async fn connect(url: &str) -> StoreResult<Db> {
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            let opts = PgConnectOptions::from_str(url)?;
+            let pool = PgPoolOptions::new()
+                .max_connections(16)
+                .acquire_timeout(Duration::from_secs(10))
+                .connect_with(opts)
+                .await?;
+            let p = Pool::Postgres(pool);
+            Ok(Db { write: p.clone(), read: p, backend: Backend::Postgres })
+        } else {
+            let path = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:")).unwrap_or(url);
+            let opts = SqliteConnectOptions::new()
+                .filename(path)
+                .create_if_missing(true)
+                .journal_mode(SqliteJournalMode::Wal)
+                // FULL: a commit is on disk before it is acknowledged.
+                .synchronous(SqliteSynchronous::Full)
+                .foreign_keys(true)
+                .busy_timeout(Duration::from_secs(10));
+            let write = SqlitePoolOptions::new().max_connections(1).connect_with(opts.clone()).await?;
+            let read = SqlitePoolOptions::new().max_connections(8).connect_with(opts.read_only(true)).await?;
+            Ok(Db { write: Pool::Sqlite(write), read: Pool::Sqlite(read), backend: Backend::Sqlite })
+        }
+    }
+
+    /// Routes reads to another server (a PostgreSQL streaming replica).
+    pub async fn with_read_replica(mut self, url: &str) -> StoreResult<Db> {
+        let opts = PgConnectOptions::from_str(url)?;
+        let pool = PgPoolOptions::new().max_connections(16).connect_with(opts).await?;
+        self.read = Pool::Postgres(pool);
+        Ok(self)
+    }
+
+    pub async fn connect_and_migrate(url: &str) -> StoreResult<Db> {
+        let db = Db::connect(url).await?;
+        db.migrate().await?;
+        Ok(db)
+    }
+
+    /// Applies the versioned migrations of this backend (idempotent), then the built-in roles.
+    pub async fn migrate(&self) -> StoreResult<()> {
+        match &self.write {
+            Pool::Sqlite(p) => sqlx::migrate!("./migrations/sqlite").run(p).await?,
+            Pool::Postgres(p) => sqlx::migrate!("./migrations/postgres").run(p).await?,
+        }
+        roles::ensure_builtin(self).await
+    }
+
+    pub async fn begin(&self) -> StoreResult<Tx> {
+        Ok(match &self.write {
+            Pool::Sqlite(p) => Tx::Sqlite(p.begin().await?),
+            Pool::Postgres(p) => Tx::Postgres(p.begin().await?),
+        })
+    }
+
+    /// Readiness: can we read from the database now?
+    pub async fn ping(&self) -> StoreResult<()> {
+        run!(&self.read, c => { sqlx::query("SELECT 1").execute(c).await?; });
+        Ok(())
+    }
+
+    pub async fn close(&self) {
+        for p in [&self.write, &self.read] {
+            run!(p, c => c.close().await);
+        }
+    }
+}
+
+impl Tx {
+    pub async fn commit(self) -> StoreResult<()> {
+        run_tx!(self, c => c.commit().await?);
+        Ok(())
+    }
+}
+
+/// Now, as stored: UTC with microseconds (both backends keep microseconds).
+pub fn now() -> chrono::DateTime<chrono::Utc> {
+    use chrono::{SubsecRound, Utc};
+    Utc::now().trunc_subsecs(6)
+}
+
+/// A page of results and the total count behind it.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    pub total: i64,
+    pub page: i64,
+    pub per_page: i64,
+}
+
+/// Builds `(path = $a OR (path >= $b AND path < $c)) OR …` restricting `column` to area subtrees.
+/// An empty scope matches nothing.
+pub fn scope_sql(column: &str, scope: &[vigie_domain::area::AreaPath], args: &mut Vec<Arg>) -> String {
+    if scope.is_empty() {
+        return "1 = 0".into();
+    }
+    let mut parts = Vec::new();
+    for p in scope {
+        let (lo, hi) = p.descendant_range();
+        args.push(Arg::Text(p.0.clone()));
+        let a = args.len();
+        args.push(Arg::Text(lo));
+        args.push(Arg::Text(hi));
+        parts.push(format!("({column} = ${a} OR ({column} >= ${} AND {column} < ${}))", a + 1, a + 2));
+    }
+    format!("({})", parts.join(" OR "))
+}
