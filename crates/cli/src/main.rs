@@ -1,1 +1,19 @@
-fn main(){}
+//! `vigie`: the one binary. Wires configuration, storage and the server.
+
+mod cli;
+mod commands;
+mod config;
+mod demo;
+
+fn main() -> std::process::ExitCode {
+    let lang = cli::lang_from_env_and_args();
+    let matches = cli::command(lang).get_matches();
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("tokio runtime");
+    match runtime.block_on(commands::run(lang, matches)) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("{}: {e:#}", if lang == vigie_domain::Lang::Fr { "erreur" } else { "error" });
+            std::process::ExitCode::from(2)
+        }
+    }
+}

@@ -187,6 +187,16 @@ pub fn authorize(who: &Principal, perm: Permission, target: Target<'_>) -> Resul
     }
 }
 
+/// May `who` give someone `role_perms` over `area`? They need `users.write` there and must
+/// themselves hold every permission of the role there: nobody hands out more than they have.
+pub fn authorize_grant(who: &Principal, role_perms: &BTreeSet<Permission>, area: &AreaPath) -> Result<(), Denied> {
+    authorize(who, Permission::UsersWrite, Target::InArea(area))?;
+    for p in role_perms {
+        authorize(who, *p, Target::InArea(area)).map_err(|_| Denied::Permission)?;
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -227,6 +237,17 @@ mod tests {
         let s = p.scope(Permission::ReportsRead);
         assert_eq!(s, vec![AreaPath("ML/ML-5".into()), AreaPath("ML/ML-7".into())]);
         assert!(p.scope(Permission::UsersRead).is_empty());
+    }
+
+    #[test]
+    fn nobody_grants_more_than_they_hold() {
+        let admin5 = principal("admin", "ML/ML-5");
+        let analyst: BTreeSet<Permission> = builtin_roles()[1].2.iter().copied().collect();
+        assert!(authorize_grant(&admin5, &analyst, &AreaPath("ML/ML-5/X".into())).is_ok());
+        assert_eq!(authorize_grant(&admin5, &analyst, &AreaPath("ML/ML-6".into())), Err(Denied::Area));
+        let mut weak = principal("viewer", "ML");
+        weak.grants[0].permissions.insert(Permission::UsersWrite);
+        assert_eq!(authorize_grant(&weak, &analyst, &AreaPath("ML/ML-5".into())), Err(Denied::Permission));
     }
 
     #[test]

@@ -90,15 +90,6 @@ impl AreaLevel {
     pub fn depth(self) -> i32 {
         self as i32
     }
-    pub fn parent(self) -> Option<AreaLevel> {
-        match self {
-            AreaLevel::Country => None,
-            AreaLevel::Region => Some(AreaLevel::Country),
-            AreaLevel::Cercle => Some(AreaLevel::Region),
-            AreaLevel::Commune => Some(AreaLevel::Cercle),
-            AreaLevel::Village => Some(AreaLevel::Commune),
-        }
-    }
 }
 
 /// The path of an area from the root: `ML/ML-5/ML0501`. A subtree is every path equal to
@@ -233,9 +224,10 @@ impl AreaInput {
     }
 }
 
-/// Rule for placing a child under a parent: the parent must be exactly one level up.
+/// Rule for placing a child under a parent: the parent must be of a higher level. Usually the
+/// next one up, but not always: Bamako's six communes sit directly under the District.
 pub fn check_parent_level(child: AreaLevel, parent_code: &AreaCode, parent_level: AreaLevel) -> Result<(), Msg> {
-    if child.parent() == Some(parent_level) {
+    if parent_level.depth() < child.depth() {
         Ok(())
     } else {
         Err(Msg::ParentLevelMismatch { parent: parent_code.to_string() })
@@ -278,7 +270,10 @@ mod tests {
     fn levels_chain() {
         assert_eq!(AreaLevel::parse("Région").unwrap(), AreaLevel::Region);
         assert!(check_parent_level(AreaLevel::Cercle, &AreaCode::parse("ML-5").unwrap(), AreaLevel::Region).is_ok());
-        assert!(check_parent_level(AreaLevel::Commune, &AreaCode::parse("ML-5").unwrap(), AreaLevel::Region).is_err());
+        // District of Bamako: communes right under a region-level area.
+        assert!(check_parent_level(AreaLevel::Commune, &AreaCode::parse("ML-BKO").unwrap(), AreaLevel::Region).is_ok());
+        assert!(check_parent_level(AreaLevel::Region, &AreaCode::parse("ML-5-MOPTI").unwrap(), AreaLevel::Cercle).is_err());
+        assert!(check_parent_level(AreaLevel::Cercle, &AreaCode::parse("ML-5-KORO").unwrap(), AreaLevel::Cercle).is_err());
     }
 
     #[test]

@@ -108,8 +108,8 @@ impl Msg {
                 &format!("Unknown area: \"{code}\"."),
             ),
             ParentLevelMismatch { parent } => pick(
-                &format!("Le parent « {parent} » n'est pas du niveau immédiatement supérieur."),
-                &format!("Parent \"{parent}\" is not of the level just above."),
+                &format!("Le parent « {parent} » n'est pas d'un niveau supérieur."),
+                &format!("Parent \"{parent}\" is not of a higher level."),
             ),
             AreaParentMissing { code } => pick(
                 &format!("Parent « {code} » introuvable (ni en base ni dans le fichier)."),

@@ -1,1 +1,93 @@
+//! Vigie's HTTP server. Each surface has its room: `api/` (JSON under /api/v1), `ops`
+//! (health, readiness, metrics). Handlers only translate HTTP to storage and domain calls;
+//! access is decided by `vigie_domain::access::authorize` through [`auth::Auth`].
 
+pub mod api;
+pub mod auth;
+pub mod error;
+pub mod ops;
+
+use axum::Router;
+use std::sync::Arc;
+use std::time::Duration;
+use vigie_storage::Db;
+
+/// Settings the server needs at run time (the CLI fills them from flags, environment, vigie.toml).
+#[derive(Debug, Clone)]
+pub struct ServerConfig {
+    /// Largest accepted request body for JSON and imports.
+    pub body_limit: usize,
+    pub session_ttl: chrono::Duration,
+    /// Mark cookies `Secure` (behind TLS). Off only for plain-HTTP loopback use.
+    pub secure_cookies: bool,
+    pub request_timeout: Duration,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        ServerConfig {
+            body_limit: 2 * 1024 * 1024,
+            session_ttl: chrono::Duration::hours(8),
+            secure_cookies: false,
+            request_timeout: Duration::from_secs(30),
+        }
+    }
+}
+
+#[derive(Clone)]
+pub struct AppState {
+    pub db: Db,
+    pub config: Arc<ServerConfig>,
+}
+
+/// The whole application as a router (tests spawn it on a random port).
+pub fn app(db: Db, config: ServerConfig) -> Router {
+    let state = AppState { db, config: Arc::new(config) };
+    let (api, openapi) = api::router().split_for_parts();
+    let openapi = Arc::new(openapi);
+    Router::new()
+        .merge(api)
+        .route(
+            "/api/v1/openapi.json",
+            axum::routing::get(move || {
+                let doc = openapi.clone();
+                async move { axum::Json(doc.as_ref().clone()) }
+            }),
+        )
+        .merge(ops::router())
+        .fallback(|| async { error::ApiError::from(vigie_domain::Msg::NotFound) })
+        .layer(axum::middleware::from_fn(ops::track_metrics))
+        .layer(axum::extract::DefaultBodyLimit::max(state.config.body_limit))
+        .layer(tower_http::timeout::TimeoutLayer::with_status_code(axum::http::StatusCode::REQUEST_TIMEOUT, state.config.request_timeout))
+        .layer(axum::middleware::from_fn_with_state(state.config.body_limit, error::localize_problems))
+        .layer(axum::middleware::from_fn(security_headers))
+        .with_state(state)
+}
+
+/// Headers every response carries: no sniffing, no framing, strict CSP, no referrer leak.
+async fn security_headers(req: axum::extract::Request, next: axum::middleware::Next) -> axum::response::Response {
+    use axum::http::{header, HeaderValue};
+    let mut res = next.run(req).await;
+    let h = res.headers_mut();
+    h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    h.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; object-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"),
+    );
+    res
+}
+
+/// Serves until `shutdown` resolves, then drains in-flight requests.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    db: Db,
+    config: ServerConfig,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let app = app(db, config);
+    axum::serve(listener, app.into_make_service_with_connect_info::<std::net::SocketAddr>())
+        .with_graceful_shutdown(shutdown)
+        .await
+}

@@ -268,3 +268,9 @@ pub async fn import(db: &Db, rows: &[AreaRow], actor: &Actor) -> StoreResult<Imp
     tx.commit().await?;
     Ok(summary)
 }
+
+/// Paths of the tree's roots (areas without a parent): the scope of someone who sees everything.
+pub async fn root_paths(db: &Db) -> StoreResult<Vec<AreaPath>> {
+    let v: Vec<String> = run!(&db.read, c => sqlx::query_scalar("SELECT path FROM areas WHERE parent_code IS NULL ORDER BY path").fetch_all(c).await?);
+    Ok(v.into_iter().map(AreaPath).collect())
+}

@@ -189,3 +189,8 @@ pub async fn delete_session(db: &Db, cookie: &str) -> StoreResult<()> {
     run!(&db.write, c => { sqlx::query("DELETE FROM sessions WHERE id_hash = $1").bind(sha256_hex(cookie)).execute(c).await?; });
     Ok(())
 }
+
+pub async fn totp_secret(db: &Db, user_id: i64) -> StoreResult<Option<String>> {
+    let s: Option<Option<String>> = run!(&db.write, c => sqlx::query_scalar("SELECT totp_secret FROM users WHERE id = $1").bind(user_id).fetch_optional(c).await?);
+    Ok(s.flatten())
+}

@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Runs every test of Vigie on both backends: unit tests, API tests, end-to-end CLI tests.
+# Installs what is missing (PostgreSQL from Debian, cargo-nextest from crates.io) and starts a
+# throwaway PostgreSQL on loopback for the run. Extra arguments go to `cargo nextest run`.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if ! cargo nextest --version >/dev/null 2>&1; then
+  echo "cargo-nextest absent : installation / installing…" >&2
+  cargo install cargo-nextest --locked
+fi
+
+eval "$(scripts/pg-test-cluster.sh start)"
+trap 'scripts/pg-test-cluster.sh stop "$VIGIE_TEST_PG_DIR"' EXIT
+# Tests must not skip PostgreSQL when we run them: a missing server fails the run.
+export VIGIE_TEST_REQUIRE_PG=1
+echo "PostgreSQL de test / test PostgreSQL: ${VIGIE_TEST_PG_URL}" >&2
+
+cargo build --workspace --bins --quiet
+cargo nextest run --workspace --profile ci "$@"
