@@ -136,7 +136,7 @@ pub async fn run(lang: Lang, m: ArgMatches) -> anyhow::Result<ExitCode> {
                         Ok(ExitCode::SUCCESS)
                     }
                     Some(b) => {
-                        eprintln!("{}", say(lang, &format!("JOURNAL ALTÉRÉ après l'entrée {} : {:?}", v.entries, b), &format!("LOG TAMPERED after entry {}: {:?}", v.entries, b)));
+                        eprintln!("{}", say(lang, &format!("JOURNAL ALTÉRÉ : {} (intact jusqu'à l'entrée {}).", b.describe(lang), v.entries), &format!("LOG TAMPERED: {} (intact up to entry {}).", b.describe(lang), v.entries)));
                         Ok(ExitCode::from(1))
                     }
                 }

@@ -71,6 +71,27 @@ pub enum ChainBreak {
     Gap { after: i64, next: i64 },
 }
 
+impl ChainBreak {
+    /// The last entry known good: everything up to it is intact.
+    pub fn last_good(&self) -> i64 {
+        match *self {
+            ChainBreak::Altered { seq } | ChainBreak::Unlinked { seq } => seq - 1,
+            ChainBreak::Gap { after, .. } => after,
+        }
+    }
+    pub fn describe(&self, lang: crate::Lang) -> String {
+        let fr = lang == crate::Lang::Fr;
+        match *self {
+            ChainBreak::Altered { seq } if fr => format!("l'entrée {seq} a été modifiée"),
+            ChainBreak::Altered { seq } => format!("entry {seq} was altered"),
+            ChainBreak::Unlinked { seq } if fr => format!("l'entrée {seq} ne suit plus la précédente (réécrite ou réordonnée)"),
+            ChainBreak::Unlinked { seq } => format!("entry {seq} no longer follows the previous one (rewritten or reordered)"),
+            ChainBreak::Gap { after, next } if fr => format!("entrées supprimées entre {after} et {next}"),
+            ChainBreak::Gap { after, next } => format!("entries deleted between {after} and {next}"),
+        }
+    }
+}
+
 /// Checks a run of entries in sequence order. `prev` is the hash before the first entry
 /// (GENESIS when starting from the beginning) and `prev_seq` its sequence number (0 at the start).
 /// Returns the last hash and sequence number, to continue with the next page.

@@ -136,7 +136,7 @@ pub async fn verify(db: &Db) -> StoreResult<Verification> {
                 prev = h;
                 prev_seq = s;
             }
-            Err(b) => return Ok(Verification { entries: prev_seq, last_hash: prev, broken: Some(b) }),
+            Err(b) => return Ok(Verification { entries: b.last_good(), last_hash: prev, broken: Some(b) }),
         }
     }
 }
