@@ -66,6 +66,14 @@ pub fn command(lang: Lang) -> Command {
                 .help(t(lang, "Langue des messages (fr ou en)", "Language of messages (fr or en)")),
         )
         .arg(
+            Arg::new("key-file")
+                .long("key-file")
+                .env("VIGIE_KEY_FILE")
+                .global(true)
+                .value_name("FILE")
+                .help(t(lang, "Fichier des clés de chiffrement, hors de la base (défaut ./vigie.key, créé s'il manque)", "Encryption key file, kept outside the database (default ./vigie.key, created if missing)")),
+        )
+        .arg(
             Arg::new("config")
                 .long("config")
                 .env("VIGIE_CONFIG")

@@ -33,8 +33,15 @@ pub async fn run(lang: Lang, m: ArgMatches) -> anyhow::Result<ExitCode> {
     let default_db = if demo { "sqlite:vigie-demo.db" } else { "sqlite:vigie.db" };
     let db_url = config::pick(&m, "db", file.db.clone(), default_db);
     init_logging();
+    let key_file = std::path::PathBuf::from(config::pick(&m, "key-file", file.key_file.clone(), "vigie.key"));
     let open = || async {
-        Db::connect_and_migrate(&db_url).await.with_context(|| say(lang, &format!("ouverture de {}", redact(&db_url)), &format!("opening {}", redact(&db_url))))
+        let existed = key_file.exists();
+        let keys = vigie_storage::crypto::Keyring::load_or_create(&key_file)?;
+        if !existed {
+            eprintln!("{}", say(lang, &format!("Clé de chiffrement créée : {} — sauvegardez-la à part de la base.", key_file.display()), &format!("Encryption key created: {} — back it up apart from the database.", key_file.display())));
+        }
+        let db = Db::connect_and_migrate(&db_url).await.with_context(|| say(lang, &format!("ouverture de {}", redact(&db_url)), &format!("opening {}", redact(&db_url))))?;
+        Ok::<_, anyhow::Error>(db.with_keys(keys))
     };
     match m.subcommand() {
         Some(("serve", s)) => {

@@ -10,6 +10,7 @@ use serde::Deserialize;
 pub struct FileConfig {
     pub db: Option<String>,
     pub db_read: Option<String>,
+    pub key_file: Option<String>,
     pub addr: Option<String>,
     pub secure_cookies: Option<bool>,
     pub session_hours: Option<i64>,

@@ -12,7 +12,15 @@ use support::{fresh_db, Backend};
 const BIN: &str = env!("CARGO_BIN_EXE_vigie");
 
 fn vigie(db: &str, args: &[&str]) -> Output {
-    Command::new(BIN).arg("--db").arg(db).args(args).env("LANG", "fr_FR.UTF-8").output().expect("run vigie")
+    Command::new(BIN).arg("--db").arg(db).args(args).env("LANG", "fr_FR.UTF-8").env("VIGIE_KEY_FILE", key_file(db)).output().expect("run vigie")
+}
+
+/// One key file per test database, beside it in the test's temp dir.
+fn key_file(db: &str) -> String {
+    let dir = std::env::temp_dir().join("vigie-test-keys");
+    std::fs::create_dir_all(&dir).unwrap();
+    let name: String = db.chars().map(|c| if c.is_ascii_alphanumeric() { c } else { '_' }).collect();
+    dir.join(format!("{}.key", &name[name.len().saturating_sub(80)..])).display().to_string()
 }
 
 fn stdout(o: &Output) -> String {
@@ -46,6 +54,7 @@ fn serve(db: &str, extra: &[&str]) -> Server {
         .args(["--db", db, "serve", "--addr", "127.0.0.1:0"])
         .args(extra)
         .env("LANG", "en_GB.UTF-8")
+        .env("VIGIE_KEY_FILE", key_file(db))
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()

@@ -22,6 +22,7 @@ both_backends!(
     audit_chain_records_changes_and_detects_tampering,
     organisations_are_area_scoped,
     openapi_documents_every_route,
+    two_factor_sign_in_with_a_sealed_secret,
 );
 
 async fn areas_are_listed_by_level_and_scoped_to_the_callers_area(b: Backend) {
@@ -392,4 +393,26 @@ async fn openapi_documents_every_route(b: Backend) {
     assert_eq!(app.http.get(app.url("/readyz")).send().await.unwrap().status(), StatusCode::OK);
     let m = app.http.get(app.url("/metrics")).send().await.unwrap().text().await.unwrap();
     assert!(m.contains("vigie_http_requests_total"), "{m}");
+}
+
+async fn two_factor_sign_in_with_a_sealed_secret(b: Backend) {
+    let Some(app) = app(b).await else { return };
+    let t = app.user_token("kadia", "analyst", "ML-5").await;
+    let setup: Value = app.post("/api/v1/me/totp/setup", &t).send().await.unwrap().json().await.unwrap();
+    let secret = setup["secret"].as_str().unwrap().to_string();
+    assert!(setup["url"].as_str().unwrap().starts_with("otpauth://totp/"));
+    let totp = totp_rs::TOTP::new(totp_rs::Algorithm::SHA1, 6, 1, 30, totp_rs::Secret::Encoded(secret.clone()).to_bytes().unwrap(), Some("Vigie".into()), "kadia".into()).unwrap();
+    let res = app.put("/api/v1/me/totp", &t).json(&json!({"secret": secret, "code": "000000"})).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::BAD_REQUEST, "a wrong code does not turn 2FA on");
+    let res = app.put("/api/v1/me/totp", &t).json(&json!({"secret": secret, "code": totp.generate_current().unwrap()})).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::NO_CONTENT);
+    // The secret is sealed in the database.
+    let raw: Option<String> = vigie_storage::run!(&app.db.read, c => sqlx::query_scalar("SELECT totp_secret FROM users WHERE username = 'kadia'").fetch_one(c).await.unwrap());
+    let raw = raw.unwrap();
+    assert!(raw.starts_with("v1.") && !raw.contains(&secret), "{raw}");
+    let login = |code: Option<String>| app.http.post(app.url("/api/v1/auth/login")).json(&json!({"username": "kadia", "password": PASSWORD, "totp": code})).send();
+    let res = login(None).await.unwrap();
+    assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(res.json::<Value>().await.unwrap()["field"], "totp");
+    assert_eq!(login(Some(totp.generate_current().unwrap())).await.unwrap().status(), StatusCode::OK);
 }

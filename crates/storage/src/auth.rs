@@ -73,7 +73,11 @@ pub async fn check_password(db: &Db, username: &str, password: &str) -> StoreRes
         if r.failed_logins > 0 {
             run!(&db.write, c => { sqlx::query("UPDATE users SET failed_logins = 0, locked_until = NULL WHERE id = $1").bind(r.id).execute(c).await?; });
         }
-        Ok(Login::Ok { user_id: r.id, totp_secret: r.totp_secret })
+        let totp_secret = match r.totp_secret {
+            Some(sealed) => Some(db.keys()?.open_string(&sealed, &totp_context(r.id)).map_err(|e| StoreError::Other(e.to_string()))?),
+            None => None,
+        };
+        Ok(Login::Ok { user_id: r.id, totp_secret })
     } else {
         record_failure(db, r.id).await?;
         Ok(Login::Bad)
@@ -103,9 +107,18 @@ pub async fn set_password(db: &Db, user_id: i64, password: &str, actor: &Actor) 
     tx.commit().await
 }
 
+fn totp_context(user_id: i64) -> String {
+    format!("users.totp_secret:{user_id}")
+}
+
+/// Stores (sealed) or clears a user's two-factor secret.
 pub async fn set_totp_secret(db: &Db, user_id: i64, secret: Option<&str>, actor: &Actor) -> StoreResult<()> {
+    let sealed = match secret {
+        Some(s) => Some(db.keys()?.seal(s.as_bytes(), &totp_context(user_id))),
+        None => None,
+    };
     let mut tx = db.begin().await?;
-    run_tx!(&mut tx, c => { sqlx::query("UPDATE users SET totp_secret = $2 WHERE id = $1").bind(user_id).bind(secret).execute(&mut **c).await?; });
+    run_tx!(&mut tx, c => { sqlx::query("UPDATE users SET totp_secret = $2 WHERE id = $1").bind(user_id).bind(sealed).execute(&mut **c).await?; });
     audit::append(&mut tx, actor, if secret.is_some() { "user.totp_enable" } else { "user.totp_disable" }, "user", &user_id.to_string(), serde_json::json!({})).await?;
     tx.commit().await
 }
@@ -192,5 +205,8 @@ pub async fn delete_session(db: &Db, cookie: &str) -> StoreResult<()> {
 
 pub async fn totp_secret(db: &Db, user_id: i64) -> StoreResult<Option<String>> {
     let s: Option<Option<String>> = run!(&db.write, c => sqlx::query_scalar("SELECT totp_secret FROM users WHERE id = $1").bind(user_id).fetch_optional(c).await?);
-    Ok(s.flatten())
+    match s.flatten() {
+        Some(sealed) => Ok(Some(db.keys()?.open_string(&sealed, &totp_context(user_id)).map_err(|e| StoreError::Other(e.to_string()))?)),
+        None => Ok(None),
+    }
 }

@@ -12,6 +12,7 @@ pub mod areas;
 pub mod audit;
 pub mod auth;
 pub mod backup;
+pub mod crypto;
 pub mod orgs;
 pub mod roles;
 pub mod users;
@@ -90,6 +91,8 @@ pub struct Db {
     pub write: Pool,
     pub read: Pool,
     pub backend: Backend,
+    /// Keys for fields encrypted at rest; kept outside the database (see [`crypto`]).
+    keys: Option<std::sync::Arc<crypto::Keyring>>,
 }
 
 impl Db {
@@ -103,7 +106,7 @@ impl Db {
                 .connect_with(opts)
                 .await?;
             let p = Pool::Postgres(pool);
-            Ok(Db { write: p.clone(), read: p, backend: Backend::Postgres })
+            Ok(Db { write: p.clone(), read: p, backend: Backend::Postgres, keys: None })
         } else {
             let path = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:")).unwrap_or(url);
             let opts = SqliteConnectOptions::new()
@@ -116,7 +119,7 @@ impl Db {
                 .busy_timeout(Duration::from_secs(10));
             let write = SqlitePoolOptions::new().max_connections(1).connect_with(opts.clone()).await?;
             let read = SqlitePoolOptions::new().max_connections(8).connect_with(opts.read_only(true)).await?;
-            Ok(Db { write: Pool::Sqlite(write), read: Pool::Sqlite(read), backend: Backend::Sqlite })
+            Ok(Db { write: Pool::Sqlite(write), read: Pool::Sqlite(read), backend: Backend::Sqlite, keys: None })
         }
     }
 
@@ -126,6 +129,16 @@ impl Db {
         let pool = PgPoolOptions::new().max_connections(16).connect_with(opts).await?;
         self.read = Pool::Postgres(pool);
         Ok(self)
+    }
+
+    pub fn with_keys(mut self, keys: crypto::Keyring) -> Db {
+        self.keys = Some(std::sync::Arc::new(keys));
+        self
+    }
+
+    /// The keyring; an error if none was configured (sensitive fields are never stored in clear).
+    pub fn keys(&self) -> StoreResult<&crypto::Keyring> {
+        self.keys.as_deref().ok_or_else(|| StoreError::Other("no encryption key configured (VIGIE_KEY_FILE)".into()))
     }
 
     pub async fn connect_and_migrate(url: &str) -> StoreResult<Db> {

@@ -105,7 +105,7 @@ impl TestApp {
 
     pub async fn spawn_with(backend: Backend, config: vigie_server::ServerConfig) -> Option<TestApp> {
         let tdb = fresh_db(backend).await?;
-        let db = Db::connect_and_migrate(&tdb.url).await.expect("migrate");
+        let db = Db::connect_and_migrate(&tdb.url).await.expect("migrate").with_keys(vigie_storage::crypto::Keyring::generate());
         let actor = Actor::system("test");
         let mut tx = db.begin().await.unwrap();
         for (code, parent, level, name) in [
