@@ -6,6 +6,7 @@ pub mod area;
 pub mod audit;
 pub mod budget;
 pub mod error;
+pub mod framework;
 pub mod i18n;
 pub mod import;
 pub mod password;
