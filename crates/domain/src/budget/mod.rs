@@ -2,5 +2,7 @@
 //! against the signed document, and variance reports (apportionment vs expenditure).
 
 pub mod money;
+pub mod table;
+pub mod variance;
 
 pub use money::{Currency, Dec, ExchangeRate, Money, MoneyError, NumberStyle, Ratio, Rounded, RoundingMode};
