@@ -4,5 +4,7 @@
 pub mod money;
 pub mod table;
 pub mod variance;
+#[cfg(test)]
+mod seed_tests;
 
 pub use money::{Currency, Dec, ExchangeRate, Money, MoneyError, NumberStyle, Ratio, Rounded, RoundingMode};

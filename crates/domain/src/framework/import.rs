@@ -9,7 +9,6 @@
 
 use super::msg::{FrameworkMsg, Issue, Table};
 use super::*;
-use crate::area::parse_name;
 use std::collections::HashMap;
 
 /// Which of the two files an issue is about.
@@ -21,7 +20,7 @@ pub enum FrameworkFile {
 }
 
 fn name_cell(raw: &str, line: usize, field: &str, errors: &mut Vec<Issue>) -> Option<String> {
-    parse_name(raw).map_err(|m| errors.push(Issue::error(line, field, FrameworkMsg::Common(m)))).ok()
+    parse_text(raw).map_err(|m| errors.push(Issue::error(line, field, m))).ok()
 }
 
 fn code_cell(raw: &str, line: usize, field: &str, errors: &mut Vec<Issue>) -> Option<Code> {
@@ -43,6 +42,8 @@ pub fn parse_results(bytes: &[u8]) -> Result<(Vec<ResultNode>, Vec<OutputNode>),
     let mut results = Vec::new();
     let mut pending_outputs = Vec::new();
     let mut seen: HashMap<Code, usize> = HashMap::new();
+    // Results written in the file, even invalid ones, so their outputs are not also reported.
+    let mut result_codes = Vec::new();
     for (line, row) in &t.rows {
         let line = *line;
         let code = code_cell(t.get(row, "code"), line, "code", &mut errors);
@@ -57,6 +58,7 @@ pub fn parse_results(bytes: &[u8]) -> Result<(Vec<ResultNode>, Vec<OutputNode>),
         }
         match level.as_str() {
             "result" | "résultat" | "resultat" | "outcome" | "effet" => {
+                result_codes.extend(code.clone());
                 if let (Some(code), Some(title)) = (code, title) {
                     results.push(ResultNode { code, title, line });
                 }
@@ -75,7 +77,7 @@ pub fn parse_results(bytes: &[u8]) -> Result<(Vec<ResultNode>, Vec<OutputNode>),
         }
     }
     for o in &pending_outputs {
-        if !results.iter().any(|r| r.code == o.result) {
+        if !result_codes.contains(&o.result) {
             errors.push(Issue::error(o.line, "parent_code", FrameworkMsg::UnknownResult { code: o.result.to_string() }));
         }
     }

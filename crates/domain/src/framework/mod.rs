@@ -10,6 +10,8 @@ pub mod actuals;
 pub mod import;
 pub mod msg;
 pub mod risk;
+#[cfg(test)]
+mod seed_tests;
 
 use crate::budget::money::{Dec, MoneyError, NumberStyle};
 use serde::{Deserialize, Serialize};
@@ -346,6 +348,19 @@ impl Framework {
 }
 
 // ---------- cell readers shared by the importers ----------
+
+/// A title, label or statement: programme documents write long ones (PROSMED's result 2 runs
+/// past 200 characters), so up to 2 000 characters, without control characters.
+pub fn parse_text(raw: &str) -> Result<String, FrameworkMsg> {
+    let t = raw.trim();
+    if t.is_empty() {
+        return Err(FrameworkMsg::Common(crate::Msg::Required));
+    }
+    if t.chars().count() > 2000 || t.chars().any(char::is_control) {
+        return Err(FrameworkMsg::Common(crate::Msg::TooLong { max: 2000 }));
+    }
+    Ok(t.to_string())
+}
 
 /// Splits "78,97% (Donnée nationale 11/2020)" into the number text, whether a `%` followed,
 /// and the rest. The number part is what comes before any letter or parenthesis.

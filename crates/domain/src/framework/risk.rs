@@ -258,7 +258,7 @@ pub fn parse_risks(bytes: &[u8]) -> Result<Vec<Risk>, Vec<Issue>> {
                 None
             }
         };
-        let description = parse_name_long(t.get(row, &desc_col)).map_err(|m| errors.push(Issue::error(line, &desc_col, m))).ok();
+        let description = super::parse_text(t.get(row, &desc_col)).map_err(|m| errors.push(Issue::error(line, &desc_col, m))).ok();
         let category = parse_name(t.get(row, "category")).map_err(|m| errors.push(Issue::error(line, "category", FrameworkMsg::Common(m)))).ok();
         let likelihood = Likelihood::parse(t.get(row, &lik_col)).map_err(|m| errors.push(Issue::error(line, &lik_col, m))).ok();
         let impact = Impact::parse(t.get(row, "impact")).map_err(|m| errors.push(Issue::error(line, "impact", m))).ok();
@@ -294,18 +294,6 @@ pub fn parse_risks(bytes: &[u8]) -> Result<Vec<Risk>, Vec<Issue>> {
     } else {
         Err(errors)
     }
-}
-
-/// A risk statement may be longer than a name: up to 2 000 characters, no control characters.
-fn parse_name_long(raw: &str) -> Result<String, FrameworkMsg> {
-    let t = raw.trim();
-    if t.is_empty() {
-        return Err(FrameworkMsg::Common(crate::Msg::Required));
-    }
-    if t.chars().count() > 2000 || t.chars().any(char::is_control) {
-        return Err(FrameworkMsg::Common(crate::Msg::TooLong { max: 2000 }));
-    }
-    Ok(t.to_string())
 }
 
 pub fn parse_date(raw: &str) -> Result<NaiveDate, FrameworkMsg> {
