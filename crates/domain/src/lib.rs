@@ -4,7 +4,9 @@
 pub mod access;
 pub mod area;
 pub mod audit;
+pub mod budget;
 pub mod error;
+pub mod framework;
 pub mod i18n;
 pub mod import;
 pub mod password;

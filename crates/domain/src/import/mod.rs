@@ -22,12 +22,26 @@ pub fn csv_rows(bytes: &[u8]) -> Result<(Vec<String>, Vec<(usize, Vec<String>)>)
         names.push(h.trim().to_lowercase());
     }
     let mut rows = Vec::new();
+    let (mut counted_to, mut counted_line) = (0usize, 1usize);
     for rec in rdr.byte_records() {
         let rec = rec.map_err(|e| {
-            let line = e.position().map(|p| p.line() as usize).unwrap_or(0);
+            let line = e.position().map(|p| line_at(bytes, p.byte() as usize)).unwrap_or(0);
             LineError { line, field: String::new(), msg: Msg::InvalidCsv { reason: e.to_string() } }
         })?;
-        let line = rec.position().map(|p| p.line() as usize).unwrap_or(0);
+        // The csv crate does not count blank lines in `Position::line`, so count newlines ourselves.
+        let line = match rec.position() {
+            Some(p) => {
+                // A record's position may point at the blank lines skipped before it.
+                let mut at = (p.byte() as usize).min(bytes.len());
+                while at < bytes.len() && (bytes[at] == b'\n' || bytes[at] == b'\r') {
+                    at += 1;
+                }
+                counted_line += bytes[counted_to..at].iter().filter(|b| **b == b'\n').count();
+                counted_to = at;
+                counted_line
+            }
+            None => 0,
+        };
         if rec.iter().all(|f| f.iter().all(u8::is_ascii_whitespace)) {
             continue;
         }
@@ -43,4 +57,19 @@ pub fn csv_rows(bytes: &[u8]) -> Result<(Vec<String>, Vec<(usize, Vec<String>)>)
         rows.push((line, fields));
     }
     Ok((names, rows))
+}
+
+/// 1-based line of a byte offset.
+fn line_at(bytes: &[u8], at: usize) -> usize {
+    1 + bytes[..at.min(bytes.len())].iter().filter(|b| **b == b'\n').count()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn line_numbers_count_blank_lines_and_quoted_newlines() {
+        let (_, rows) = super::csv_rows(b"a,b\n1,2\n\n3,\"x\ny\"\n4,5\n").unwrap();
+        let lines: Vec<usize> = rows.iter().map(|r| r.0).collect();
+        assert_eq!(lines, vec![2, 4, 6]);
+    }
 }
