@@ -4,6 +4,7 @@
 pub mod access;
 pub mod area;
 pub mod audit;
+pub mod early_warning;
 pub mod error;
 pub mod i18n;
 pub mod import;

@@ -1,0 +1,182 @@
+//! Early warning: reports from community focal points, their grading and grouping into events,
+//! alerts escalated to responders with deadlines, and the indicators that tell whether the
+//! mechanism works (MINUSMA: "percentage of interventions after an early warning in which
+//! violence was prevented or stopped"). Pure: every function that needs the time takes `now`.
+
+pub mod fold;
+pub mod grading;
+pub mod report;
+pub mod taxonomy;
+
+pub use grading::{AdmiraltyGrade, InformationCredibility, SourceReliability, Verification, VerificationStatus};
+pub use report::{Channel, Location, LocationInput, Report, ReportFlag, ReportInput, ReportPolicy, ReporterKind};
+pub use taxonomy::{default_categories, Category, CategoryCode, CategoryFamily, Severity, Taxonomy};
+
+use crate::Lang;
+use serde::Serialize;
+
+/// A field that failed validation, with the message to show.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct EwInvalid {
+    pub field: String,
+    pub msg: EwMsg,
+}
+
+impl EwInvalid {
+    pub fn new(field: impl Into<String>, msg: EwMsg) -> Self {
+        EwInvalid { field: field.into(), msg }
+    }
+}
+
+/// Every message of the early-warning flow a person can read, French first.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "key", content = "args", rename_all = "snake_case")]
+pub enum EwMsg {
+    // Taxonomy and grading
+    InvalidCategoryCode,
+    DuplicateCategory { code: String },
+    CategoryLabelMissing { code: String },
+    OtherCategoryMissing,
+    InvalidSeverity,
+    InvalidGrade,
+    VerifiedNeedsGrade,
+    GradeContradictsStatus,
+    // Reports
+    TextOrCategoryRequired,
+    TextTooLong { max: usize },
+    OccurredInFuture,
+    InvalidAreaCode { given: String },
+    InvalidCoordinates,
+    OutsideCountry { looks_swapped: bool },
+    InvalidPlaceName,
+    InvalidLanguage,
+    InvalidIdempotencyKey,
+    NeedsLocation,
+    PlaceNameToResolve,
+    UnknownCategoryFiledAsOther { given: String },
+    NoCategoryFiledAsOther,
+    RoutedToProtectedCases,
+}
+
+impl EwMsg {
+    pub fn text(&self, lang: Lang) -> String {
+        use EwMsg::*;
+        let fr = lang == Lang::Fr;
+        let pick = |f: String, e: String| if fr { f } else { e };
+        let s = |f: &str, e: &str| if fr { f.to_string() } else { e.to_string() };
+        match self {
+            InvalidCategoryCode => s(
+                "Code de catégorie invalide : lettres minuscules, chiffres et « _ », 2 à 48 caractères.",
+                "Invalid category code: lowercase letters, digits and \"_\", 2 to 48 characters.",
+            ),
+            DuplicateCategory { code } => pick(
+                format!("Catégorie « {code} » en double."),
+                format!("Duplicate category \"{code}\"."),
+            ),
+            CategoryLabelMissing { code } => pick(
+                format!("La catégorie « {code} » doit avoir un libellé en français et en anglais."),
+                format!("Category \"{code}\" needs a French and an English label."),
+            ),
+            OtherCategoryMissing => s(
+                "La liste doit contenir la catégorie « other » (autre), où vont les signalements non classés.",
+                "The list must contain the \"other\" category, where unclassified reports go.",
+            ),
+            InvalidSeverity => s("Gravité invalide : de 1 (faible) à 4 (critique).", "Invalid severity: 1 (low) to 4 (critical)."),
+            InvalidGrade => s(
+                "Cotation invalide : une lettre A–F (fiabilité de la source) suivie d'un chiffre 1–6 (crédibilité), par ex. B2.",
+                "Invalid grade: a letter A–F (source reliability) followed by a digit 1–6 (credibility), e.g. B2.",
+            ),
+            VerifiedNeedsGrade => s(
+                "Un signalement vérifié doit porter une cotation (par ex. B2).",
+                "A verified report must carry a grade (e.g. B2).",
+            ),
+            GradeContradictsStatus => s(
+                "La cotation contredit le statut : « vérifié » exige une crédibilité de 1 à 3, « faux » une crédibilité de 3 à 6.",
+                "The grade contradicts the status: \"verified\" needs credibility 1 to 3, \"false\" credibility 3 to 6.",
+            ),
+            TextOrCategoryRequired => s(
+                "Décrivez ce qui se passe ou choisissez une catégorie connue.",
+                "Describe what is happening or choose a known category.",
+            ),
+            TextTooLong { max } => pick(
+                format!("Texte trop long : {max} caractères au plus."),
+                format!("Text too long: at most {max} characters."),
+            ),
+            OccurredInFuture => s(
+                "La date de l'événement est dans le futur : vérifiez la date et l'heure du téléphone.",
+                "The event date is in the future: check the phone's date and time.",
+            ),
+            InvalidAreaCode { given } => pick(
+                format!("Code de zone invalide : « {given} »."),
+                format!("Invalid area code: \"{given}\"."),
+            ),
+            InvalidCoordinates => s(
+                "Coordonnées invalides : latitude entre -90 et 90, longitude entre -180 et 180.",
+                "Invalid coordinates: latitude between -90 and 90, longitude between -180 and 180.",
+            ),
+            OutsideCountry { looks_swapped } => {
+                if *looks_swapped {
+                    s(
+                        "Position hors du Mali : latitude et longitude semblent inversées.",
+                        "Position outside Mali: latitude and longitude look swapped.",
+                    )
+                } else {
+                    s("Position hors du Mali.", "Position outside Mali.")
+                }
+            }
+            InvalidPlaceName => s(
+                "Nom de lieu invalide : 200 caractères au plus, sans caractères de contrôle.",
+                "Invalid place name: at most 200 characters, no control characters.",
+            ),
+            InvalidLanguage => s(
+                "Langue invalide : code de 2 ou 3 lettres (fr, en, bm, ff…).",
+                "Invalid language: a 2- or 3-letter code (fr, en, bm, ff…).",
+            ),
+            InvalidIdempotencyKey => s(
+                "Clé d'idempotence invalide : 1 à 128 caractères ASCII visibles.",
+                "Invalid idempotency key: 1 to 128 visible ASCII characters.",
+            ),
+            NeedsLocation => s(
+                "Signalement enregistré sans lieu : à compléter avant de pouvoir l'orienter.",
+                "Report saved without a location: to be completed before it can be routed.",
+            ),
+            PlaceNameToResolve => s(
+                "Lieu donné en texte libre : à rattacher à une zone.",
+                "Location given as free text: to be matched to an area.",
+            ),
+            UnknownCategoryFiledAsOther { given } => pick(
+                format!("Catégorie « {given} » inconnue : signalement classé « autre », à trier."),
+                format!("Unknown category \"{given}\": report filed as \"other\", for triage."),
+            ),
+            NoCategoryFiledAsOther => s(
+                "Aucune catégorie : signalement classé « autre », à trier.",
+                "No category: report filed as \"other\", for triage.",
+            ),
+            RoutedToProtectedCases => s(
+                "Catégorie sensible : le signalement est orienté vers les dossiers protégés.",
+                "Sensitive category: the report goes to protected cases.",
+            ),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn messages_exist_in_both_languages() {
+        let samples = [
+            EwMsg::OutsideCountry { looks_swapped: true },
+            EwMsg::OutsideCountry { looks_swapped: false },
+            EwMsg::UnknownCategoryFiledAsOther { given: "ATK".into() },
+            EwMsg::NeedsLocation,
+        ];
+        for m in samples {
+            let (fr, en) = (m.text(Lang::Fr), m.text(Lang::En));
+            assert!(!fr.is_empty() && !en.is_empty());
+            assert_ne!(fr, en, "{m:?}");
+        }
+        assert!(EwMsg::OutsideCountry { looks_swapped: true }.text(Lang::Fr).contains("inversées"));
+    }
+}
