@@ -3,6 +3,7 @@
 //! mechanism works (MINUSMA: "percentage of interventions after an early warning in which
 //! violence was prevented or stopped"). Pure: every function that needs the time takes `now`.
 
+pub mod attachment;
 pub mod fold;
 pub mod grading;
 pub mod report;
@@ -56,6 +57,12 @@ pub enum EwMsg {
     UnknownCategoryFiledAsOther { given: String },
     NoCategoryFiledAsOther,
     RoutedToProtectedCases,
+    // Attachments
+    TooManyAttachments { max: usize },
+    EmptyAttachment,
+    UnsupportedAttachmentType { declared: String },
+    AttachmentContentMismatch { declared: String },
+    AttachmentTooLarge { max_bytes: u64 },
 }
 
 impl EwMsg {
@@ -155,6 +162,23 @@ impl EwMsg {
             RoutedToProtectedCases => s(
                 "Catégorie sensible : le signalement est orienté vers les dossiers protégés.",
                 "Sensitive category: the report goes to protected cases.",
+            ),
+            TooManyAttachments { max } => pick(
+                format!("Trop de pièces jointes : {max} au plus par signalement."),
+                format!("Too many attachments: at most {max} per report."),
+            ),
+            EmptyAttachment => s("Pièce jointe vide.", "Empty attachment."),
+            UnsupportedAttachmentType { declared } => pick(
+                format!("Type de fichier non accepté ({declared}) : photos JPEG, PNG, WebP ou sons OGG, MP3, M4A, AMR."),
+                format!("File type not accepted ({declared}): JPEG, PNG, WebP photos or OGG, MP3, M4A, AMR audio."),
+            ),
+            AttachmentContentMismatch { declared } => pick(
+                format!("Le contenu du fichier ne correspond pas au type annoncé ({declared})."),
+                format!("The file's content does not match its declared type ({declared})."),
+            ),
+            AttachmentTooLarge { max_bytes } => pick(
+                format!("Fichier trop volumineux : {} Mo au plus.", max_bytes / (1024 * 1024)),
+                format!("File too large: at most {} MB.", max_bytes / (1024 * 1024)),
             ),
         }
     }
