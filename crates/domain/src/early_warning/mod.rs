@@ -6,6 +6,7 @@
 pub mod attachment;
 pub mod fold;
 pub mod grading;
+pub mod places;
 pub mod report;
 pub mod taxonomy;
 
