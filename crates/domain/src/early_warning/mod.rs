@@ -4,6 +4,7 @@
 //! violence was prevented or stopped"). Pure: every function that needs the time takes `now`.
 
 pub mod attachment;
+pub mod dedup;
 pub mod fold;
 pub mod grading;
 pub mod places;
@@ -64,6 +65,11 @@ pub enum EwMsg {
     UnsupportedAttachmentType { declared: String },
     AttachmentContentMismatch { declared: String },
     AttachmentTooLarge { max_bytes: u64 },
+    // Events
+    MergeSameEvent,
+    NothingToSplit,
+    ReportNotInEvent { report_id: i64 },
+    SplitWouldEmptyEvent,
 }
 
 impl EwMsg {
@@ -180,6 +186,16 @@ impl EwMsg {
             AttachmentTooLarge { max_bytes } => pick(
                 format!("Fichier trop volumineux : {} Mo au plus.", max_bytes / (1024 * 1024)),
                 format!("File too large: at most {} MB.", max_bytes / (1024 * 1024)),
+            ),
+            MergeSameEvent => s("Un événement ne peut pas être fusionné avec lui-même.", "An event cannot be merged with itself."),
+            NothingToSplit => s("Choisissez au moins un signalement à séparer.", "Choose at least one report to split off."),
+            ReportNotInEvent { report_id } => pick(
+                format!("Le signalement {report_id} n'appartient pas à cet événement."),
+                format!("Report {report_id} does not belong to this event."),
+            ),
+            SplitWouldEmptyEvent => s(
+                "Au moins un signalement doit rester dans l'événement.",
+                "At least one report must stay in the event.",
             ),
         }
     }
