@@ -3,6 +3,7 @@
 //! mechanism works (MINUSMA: "percentage of interventions after an early warning in which
 //! violence was prevented or stopped"). Pure: every function that needs the time takes `now`.
 
+pub mod alert;
 pub mod attachment;
 pub mod dedup;
 pub mod fold;
@@ -70,6 +71,14 @@ pub enum EwMsg {
     NothingToSplit,
     ReportNotInEvent { report_id: i64 },
     SplitWouldEmptyEvent,
+    // Alerts
+    IllegalTransition { from: alert::AlertState, to: alert::AlertState },
+    AlertAlreadyFinished { state: alert::AlertState },
+    VerifyBeforeAlert,
+    StepBeforePreviousStep,
+    ResponseActionRequired,
+    CancelReasonRequired,
+    NotAwaitingAcknowledgement,
 }
 
 impl EwMsg {
@@ -196,6 +205,31 @@ impl EwMsg {
             SplitWouldEmptyEvent => s(
                 "Au moins un signalement doit rester dans l'événement.",
                 "At least one report must stay in the event.",
+            ),
+            IllegalTransition { from, to } => pick(
+                format!("Impossible de passer de « {} » à « {} ».", from.label(lang), to.label(lang)),
+                format!("Cannot go from \"{}\" to \"{}\".", from.label(lang), to.label(lang)),
+            ),
+            AlertAlreadyFinished { state } => pick(
+                format!("Cette alerte est terminée ({}) : plus rien ne peut y être enregistré.", state.label(lang)),
+                format!("This alert is finished ({}): nothing more can be recorded on it.", state.label(lang)),
+            ),
+            VerifyBeforeAlert => s(
+                "Vérifiez le signalement avant de lancer l'alerte (seules les situations critiques peuvent être alertées d'abord).",
+                "Verify the report before raising the alert (only critical situations may be alerted first).",
+            ),
+            StepBeforePreviousStep => s(
+                "Cette étape serait datée d'avant la précédente : vérifiez l'horloge.",
+                "This step would be dated before the previous one: check the clock.",
+            ),
+            ResponseActionRequired => s(
+                "Indiquez au moins une action de réponse (patrouille, médiation, évacuation ou autre, décrite).",
+                "Give at least one response action (patrol, mediation, evacuation or other, described).",
+            ),
+            CancelReasonRequired => s("Indiquez le motif de l'annulation.", "Give the reason for cancelling."),
+            NotAwaitingAcknowledgement => s(
+                "L'alerte n'attend pas d'accusé de réception : pas d'escalade.",
+                "The alert is not awaiting acknowledgement: no escalation.",
             ),
         }
     }
