@@ -6,6 +6,7 @@
 pub mod alert;
 pub mod attachment;
 pub mod dedup;
+pub mod escalation;
 pub mod fold;
 pub mod grading;
 pub mod places;
@@ -79,6 +80,14 @@ pub enum EwMsg {
     ResponseActionRequired,
     CancelReasonRequired,
     NotAwaitingAcknowledgement,
+    // Escalation
+    InvalidPhone,
+    RuleNeedsLevels,
+    ResponderNameRequired,
+    InvalidDeadline,
+    NoEscalationRule,
+    ResponderHasNoPhone { name: String },
+    EscalationExhausted,
 }
 
 impl EwMsg {
@@ -230,6 +239,31 @@ impl EwMsg {
             NotAwaitingAcknowledgement => s(
                 "L'alerte n'attend pas d'accusé de réception : pas d'escalade.",
                 "The alert is not awaiting acknowledgement: no escalation.",
+            ),
+            InvalidPhone => s(
+                "Numéro de téléphone invalide : 8 chiffres pour le Mali, ou +indicatif et numéro.",
+                "Invalid phone number: 8 digits for Mali, or +country code and number.",
+            ),
+            RuleNeedsLevels => s(
+                "Une règle d'escalade doit avoir au moins un niveau d'intervenants.",
+                "An escalation rule needs at least one responder level.",
+            ),
+            ResponderNameRequired => s("Chaque niveau doit être nommé.", "Each level needs a name."),
+            InvalidDeadline => s(
+                "Délai d'accusé de réception invalide : plus de zéro et au plus 7 jours.",
+                "Invalid acknowledgement deadline: more than zero and at most 7 days.",
+            ),
+            NoEscalationRule => s(
+                "Aucune règle d'escalade ne couvre cette alerte : personne ne sera prévenu. À traiter.",
+                "No escalation rule covers this alert: nobody will be told. Needs attention.",
+            ),
+            ResponderHasNoPhone { name } => pick(
+                format!("« {name} » n'a pas de numéro de téléphone : niveau sauté. À traiter."),
+                format!("\"{name}\" has no phone number: level skipped. Needs attention."),
+            ),
+            EscalationExhausted => s(
+                "Aucun niveau n'a accusé réception : tous les intervenants ont été sollicités. À traiter.",
+                "No level acknowledged: every responder has been tried. Needs attention.",
             ),
         }
     }
