@@ -253,7 +253,7 @@ pub fn cluster(new: &ReportSignal, events: &[Event], adjacency: &Adjacency, cfg:
         for old in ev.reports.iter().filter(|r| r.report_id != new.report_id) {
             if let Some((ok, score, reasons)) = compare(new, old, adjacency, cfg) {
                 let slot = if ok { &mut best_match } else { &mut best_near };
-                if slot.as_ref().map_or(true, |(s, _)| score > *s) {
+                if !slot.as_ref().is_some_and(|(s, _)| score <= *s) {
                     *slot = Some((score, reasons));
                 }
             }

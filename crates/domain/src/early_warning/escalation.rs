@@ -91,7 +91,7 @@ impl EscalationRule {
     }
 
     pub fn applies_to(&self, alert: &Alert) -> bool {
-        self.category.as_ref().map_or(true, |c| *c == alert.category)
+        (self.category.is_none() || self.category.as_ref() == Some(&alert.category))
             && alert.severity >= self.min_severity
             && self.area.contains(&alert.area)
     }
@@ -103,7 +103,11 @@ pub fn matching_rule<'a>(alert: &Alert, rules: &'a [EscalationRule]) -> Option<&
     let mut best: Option<(&EscalationRule, (usize, bool, Severity))> = None;
     for r in rules.iter().filter(|r| r.applies_to(alert)) {
         let key = (r.area.0.split('/').count(), r.category.is_some(), r.min_severity);
-        if best.as_ref().map_or(true, |(_, k)| key > *k) {
+        let better = match &best {
+            Some((_, k)) => key > *k,
+            None => true,
+        };
+        if better {
             best = Some((r, key));
         }
     }

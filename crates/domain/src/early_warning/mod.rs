@@ -9,11 +9,18 @@ pub mod dedup;
 pub mod escalation;
 pub mod fold;
 pub mod grading;
+pub mod indicators;
 pub mod places;
 pub mod report;
 pub mod taxonomy;
 
+pub use alert::{Alert, AlertCommand, AlertState, EscalationEntry, EscalationKind, Outcome, ResponseAction, Transition};
+pub use attachment::{check_attachment, sanitize_file_name, AttachmentInput, AttachmentPolicy, CheckedAttachment, MediaType};
+pub use dedup::{cluster, merge, split, Adjacency, ClusterDecision, DedupConfig, Event, MatchReason, ReportSignal};
+pub use escalation::{matching_rule, next_escalation, Attention, EscalationPlan, EscalationRule, Notify, PhoneNumber, ResponderLevel};
 pub use grading::{AdmiraltyGrade, InformationCredibility, SourceReliability, Verification, VerificationStatus};
+pub use indicators::{compute as compute_indicators, compute_by_area as compute_indicators_by_area, AckCounts, Indicators, InterventionCounts, Period};
+pub use places::{match_place, Gazetteer, MatchOptions, PlaceCandidate, PlaceEntry, PlaceMatch, PlaceVerdict, DEFAULT_ALIASES};
 pub use report::{Channel, Location, LocationInput, Report, ReportFlag, ReportInput, ReportPolicy, ReporterKind};
 pub use taxonomy::{default_categories, Category, CategoryCode, CategoryFamily, Severity, Taxonomy};
 
@@ -88,6 +95,8 @@ pub enum EwMsg {
     NoEscalationRule,
     ResponderHasNoPhone { name: String },
     EscalationExhausted,
+    // Indicators
+    InvalidPeriod,
 }
 
 impl EwMsg {
@@ -265,6 +274,7 @@ impl EwMsg {
                 "Aucun niveau n'a accusé réception : tous les intervenants ont été sollicités. À traiter.",
                 "No level acknowledged: every responder has been tried. Needs attention.",
             ),
+            InvalidPeriod => s("Période invalide : le début doit précéder la fin.", "Invalid period: the start must come before the end."),
         }
     }
 }

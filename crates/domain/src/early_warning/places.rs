@@ -217,7 +217,7 @@ fn score(q: &[String], name: &[String]) -> Option<(MatchKind, f64)> {
     let mut consider = |kind_score: Option<(MatchKind, f64)>, factor: f64| {
         if let Some((_, s)) = kind_score {
             let s = s * factor;
-            if best.map_or(true, |(_, b)| s > b) {
+            if !best.is_some_and(|(_, b)| s <= b) {
                 best = Some((MatchKind::Partial, s));
             }
         }
@@ -253,7 +253,7 @@ pub fn match_place(query: &str, gazetteer: &Gazetteer, within: Option<&AreaPath>
                     }
                     conf *= 0.97;
                 }
-                if conf >= opts.min_confidence && best.as_ref().map_or(true, |b| conf > b.confidence) {
+                if conf >= opts.min_confidence && !best.as_ref().is_some_and(|b| conf <= b.confidence) {
                     best = Some(PlaceCandidate {
                         area: item.entry.area.clone(),
                         path: item.entry.path.clone(),
