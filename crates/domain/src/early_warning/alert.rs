@@ -469,6 +469,20 @@ mod tests {
     }
 
     #[test]
+    fn alerts_round_trip_through_json() {
+        let mut a = alert(Severity::Critical);
+        a.apply(AlertCommand::Raise, Some(2), t(1)).unwrap();
+        a.record_escalation(EscalationEntry { level: 0, at: t(1), kind: EscalationKind::Notified { deadline: t(31) } }).unwrap();
+        a.apply(AlertCommand::Acknowledge { level: Some(0) }, Some(5), t(4)).unwrap();
+        a.apply(AlertCommand::Respond { actions: vec![ResponseAction::Other { description: "Dialogue avec les chefs".into() }] }, Some(5), t(9))
+            .unwrap();
+        let json = serde_json::to_string(&a).unwrap();
+        assert!(json.contains("\"state\":\"responded\""), "{json}");
+        let back: Alert = serde_json::from_str(&json).unwrap();
+        assert_eq!(back, a);
+    }
+
+    #[test]
     fn states_round_trip_and_have_labels() {
         for s in AlertState::ALL {
             assert_eq!(AlertState::parse(s.as_str()), Some(s));

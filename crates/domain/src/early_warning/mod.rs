@@ -284,18 +284,71 @@ mod tests {
     use super::*;
 
     #[test]
-    fn messages_exist_in_both_languages() {
-        let samples = [
+    fn every_message_exists_in_both_languages() {
+        use alert::AlertState as S;
+        let all = [
+            EwMsg::InvalidCategoryCode,
+            EwMsg::DuplicateCategory { code: "x".into() },
+            EwMsg::CategoryLabelMissing { code: "x".into() },
+            EwMsg::OtherCategoryMissing,
+            EwMsg::InvalidSeverity,
+            EwMsg::InvalidGrade,
+            EwMsg::VerifiedNeedsGrade,
+            EwMsg::GradeContradictsStatus,
+            EwMsg::TextOrCategoryRequired,
+            EwMsg::TextTooLong { max: 5 },
+            EwMsg::OccurredInFuture,
+            EwMsg::InvalidAreaCode { given: "x".into() },
+            EwMsg::InvalidCoordinates,
             EwMsg::OutsideCountry { looks_swapped: true },
             EwMsg::OutsideCountry { looks_swapped: false },
-            EwMsg::UnknownCategoryFiledAsOther { given: "ATK".into() },
+            EwMsg::InvalidPlaceName,
+            EwMsg::InvalidLanguage,
+            EwMsg::InvalidIdempotencyKey,
             EwMsg::NeedsLocation,
+            EwMsg::PlaceNameToResolve,
+            EwMsg::UnknownCategoryFiledAsOther { given: "ATK".into() },
+            EwMsg::NoCategoryFiledAsOther,
+            EwMsg::RoutedToProtectedCases,
+            EwMsg::TooManyAttachments { max: 5 },
+            EwMsg::EmptyAttachment,
+            EwMsg::UnsupportedAttachmentType { declared: "x".into() },
+            EwMsg::AttachmentContentMismatch { declared: "x".into() },
+            EwMsg::AttachmentTooLarge { max_bytes: 5 << 20 },
+            EwMsg::MergeSameEvent,
+            EwMsg::NothingToSplit,
+            EwMsg::ReportNotInEvent { report_id: 3 },
+            EwMsg::SplitWouldEmptyEvent,
+            EwMsg::IllegalTransition { from: S::Reported, to: S::Closed },
+            EwMsg::AlertAlreadyFinished { state: S::Cancelled },
+            EwMsg::VerifyBeforeAlert,
+            EwMsg::StepBeforePreviousStep,
+            EwMsg::ResponseActionRequired,
+            EwMsg::CancelReasonRequired,
+            EwMsg::NotAwaitingAcknowledgement,
+            EwMsg::InvalidPhone,
+            EwMsg::RuleNeedsLevels,
+            EwMsg::ResponderNameRequired,
+            EwMsg::InvalidDeadline,
+            EwMsg::NoEscalationRule,
+            EwMsg::ResponderHasNoPhone { name: "Préfet".into() },
+            EwMsg::EscalationExhausted,
+            EwMsg::InvalidPeriod,
         ];
-        for m in samples {
+        let mut seen_fr = std::collections::BTreeSet::new();
+        for m in &all {
             let (fr, en) = (m.text(Lang::Fr), m.text(Lang::En));
-            assert!(!fr.is_empty() && !en.is_empty());
+            assert!(!fr.trim().is_empty() && !en.trim().is_empty(), "{m:?}");
             assert_ne!(fr, en, "{m:?}");
+            assert!(seen_fr.insert(fr.clone()), "two messages read the same: {fr}");
         }
         assert!(EwMsg::OutsideCountry { looks_swapped: true }.text(Lang::Fr).contains("inversées"));
+        assert_eq!(
+            EwMsg::IllegalTransition { from: S::Reported, to: S::Closed }.text(Lang::Fr),
+            "Impossible de passer de « signalée » à « clôturée »."
+        );
+        assert_eq!(EwMsg::AttachmentTooLarge { max_bytes: 5 << 20 }.text(Lang::En), "File too large: at most 5 MB.");
+        let json = serde_json::to_value(EwMsg::ReportNotInEvent { report_id: 3 }).unwrap();
+        assert_eq!(json, serde_json::json!({"key": "report_not_in_event", "args": {"report_id": 3}}));
     }
 }
