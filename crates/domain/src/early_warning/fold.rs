@@ -1,0 +1,208 @@
+//! Text folding and string distances shared by place matching and deduplication.
+//! Reports arrive by SMS from basic phones (no accents), by web forms (accents), typed by people
+//! who write the same place three ways: comparisons happen on folded text, never on raw text.
+
+/// Folds one lowercase character to ASCII. Covers French, the Latin letters of Bambara,
+/// Fulfulde and Songhay orthographies (ɛ, ɔ, ɲ, ŋ, ɓ, ɗ, ƴ), and common European accents.
+/// `None` means "keep the character as is" (digits, other scripts).
+fn fold_char(c: char) -> Option<&'static str> {
+    Some(match c {
+        'à' | 'á' | 'â' | 'ã' | 'ä' | 'å' | 'ā' | 'ă' | 'ą' => "a",
+        'æ' => "ae",
+        'ç' | 'ć' | 'č' | 'ĉ' => "c",
+        'ď' | 'đ' | 'ɗ' => "d",
+        'è' | 'é' | 'ê' | 'ë' | 'ē' | 'ė' | 'ę' | 'ě' | 'ɛ' | 'ə' => "e",
+        'ğ' | 'ĝ' => "g",
+        'ì' | 'í' | 'î' | 'ï' | 'ī' | 'į' | 'ı' => "i",
+        'ł' => "l",
+        'ñ' | 'ń' | 'ň' => "n",
+        'ɲ' => "ny",
+        'ŋ' => "ng",
+        'ò' | 'ó' | 'ô' | 'õ' | 'ö' | 'ø' | 'ō' | 'ő' | 'ɔ' => "o",
+        'œ' => "oe",
+        'ř' => "r",
+        'š' | 'ś' | 'ş' | 'ș' => "s",
+        'ß' => "ss",
+        'ť' | 'ţ' | 'ț' => "t",
+        'ù' | 'ú' | 'û' | 'ü' | 'ū' | 'ů' | 'ű' | 'ų' => "u",
+        'ý' | 'ÿ' | 'ƴ' => "y",
+        'ž' | 'ź' | 'ż' => "z",
+        'ɓ' => "b",
+        _ => return None,
+    })
+}
+
+/// True for characters that join a word without separating it: apostrophes, so that
+/// "N'Tillit" and "Ntillit" fold alike.
+fn is_joiner(c: char) -> bool {
+    matches!(c, '\'' | '’' | '‘' | '`' | 'ʼ' | '´')
+}
+
+/// Lowercase, accents and Bambara letters to ASCII, apostrophes removed, every other
+/// non-alphanumeric run (punctuation, hyphens, spaces, newlines) to a single space, trimmed.
+/// "Ségou" → "segou"; "GOURMA-RHAROUS" → "gourma rharous"; "N'Tillit" → "ntillit".
+pub fn fold(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut pending_space = false;
+    for c in s.chars().flat_map(char::to_lowercase) {
+        // Combining marks (decomposed input, "e" + U+0301) vanish.
+        if ('\u{0300}'..='\u{036F}').contains(&c) || is_joiner(c) {
+            continue;
+        }
+        let piece: Option<&str> = fold_char(c);
+        let is_word = piece.is_some() || c.is_alphanumeric();
+        if !is_word {
+            pending_space = true;
+            continue;
+        }
+        if pending_space && !out.is_empty() {
+            out.push(' ');
+        }
+        pending_space = false;
+        match piece {
+            Some(p) => out.push_str(p),
+            None => out.push(c),
+        }
+    }
+    out
+}
+
+/// Optimal string alignment distance (Levenshtein plus adjacent transposition), on chars.
+/// "augelhok" → "aguelhok" is 1: a swapped pair is one slip of the thumb, not two.
+pub fn osa_distance(a: &str, b: &str) -> usize {
+    let a: Vec<char> = a.chars().collect();
+    let b: Vec<char> = b.chars().collect();
+    let (n, m) = (a.len(), b.len());
+    if n == 0 {
+        return m;
+    }
+    if m == 0 {
+        return n;
+    }
+    let mut d = vec![vec![0usize; m + 1]; n + 1];
+    for (i, row) in d.iter_mut().enumerate() {
+        row[0] = i;
+    }
+    for (j, cell) in d[0].iter_mut().enumerate() {
+        *cell = j;
+    }
+    for i in 1..=n {
+        for j in 1..=m {
+            let cost = usize::from(a[i - 1] != b[j - 1]);
+            let mut v = (d[i - 1][j] + 1).min(d[i][j - 1] + 1).min(d[i - 1][j - 1] + cost);
+            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                v = v.min(d[i - 2][j - 2] + 1);
+            }
+            d[i][j] = v;
+        }
+    }
+    d[n][m]
+}
+
+/// A rough phonetic key for Malian place names as French, English and local spellings render
+/// them: "dj"→"j", "ou"→"u", "c/q/ck"→"k", "ph"→"f", "y"→"i", doubled letters single, no spaces,
+/// final mute "e" dropped. "Djenné" and "Jenne" share "jen"; "Tombouctou" → "tombuktu".
+pub fn phonetic_key(folded: &str) -> String {
+    let s: String = folded.chars().filter(|c| !c.is_whitespace()).collect();
+    let mut s = s
+        .replace("dj", "j")
+        .replace("ou", "u")
+        .replace("ck", "k")
+        .replace("qu", "k")
+        .replace("ph", "f")
+        .replace("kh", "k")
+        .replace("gh", "g");
+    s = s.chars().map(|c| match c {
+        'c' | 'q' => 'k',
+        'y' => 'i',
+        'w' => 'u',
+        other => other,
+    }).collect();
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        if out.ends_with(c) {
+            continue;
+        }
+        out.push(c);
+    }
+    if out.len() > 3 && out.ends_with('e') {
+        out.pop();
+    }
+    out
+}
+
+/// Character trigrams of folded text, with each word padded by a space on both sides so that
+/// short words still count. Used for Jaccard similarity of free text.
+pub fn trigrams(folded: &str) -> std::collections::BTreeSet<String> {
+    let mut set = std::collections::BTreeSet::new();
+    for word in folded.split(' ').filter(|w| !w.is_empty()) {
+        let padded: Vec<char> = format!(" {word} ").chars().collect();
+        for w in padded.windows(3) {
+            set.insert(w.iter().collect());
+        }
+    }
+    set
+}
+
+/// |A ∩ B| / |A ∪ B|; 0 when both are empty (nothing to compare is not similarity).
+pub fn jaccard<T: Ord>(a: &std::collections::BTreeSet<T>, b: &std::collections::BTreeSet<T>) -> f64 {
+    let inter = a.intersection(b).count();
+    let union = a.len() + b.len() - inter;
+    if union == 0 {
+        0.0
+    } else {
+        inter as f64 / union as f64
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn folds_accents_case_and_punctuation() {
+        assert_eq!(fold("Ségou"), "segou");
+        assert_eq!(fold("SEGOU"), "segou");
+        assert_eq!(fold("  ségou!! "), "segou");
+        assert_eq!(fold("Gourma-Rharous"), "gourma rharous");
+        assert_eq!(fold("N'Tillit"), "ntillit");
+        assert_eq!(fold("N’Tillit"), "ntillit");
+        assert_eq!(fold("Djenné"), "djenne");
+        // Decomposed é (e + combining acute) folds like the precomposed one.
+        assert_eq!(fold("Se\u{301}gou"), "segou");
+        assert_eq!(fold("ÉLÈVE, œuvre"), "eleve oeuvre");
+        // Bambara orthography.
+        assert_eq!(fold("Ɲɛnɛ Kɔrɔ"), "nyene koro");
+        assert_eq!(fold("Tombouctou\n(région)"), "tombouctou region");
+        assert_eq!(fold("...!"), "");
+    }
+
+    #[test]
+    fn distances() {
+        assert_eq!(osa_distance("segou", "segou"), 0);
+        assert_eq!(osa_distance("djenne", "djene"), 1);
+        assert_eq!(osa_distance("augelhok", "aguelhok"), 1);
+        assert_eq!(osa_distance("diema", "djema"), 1);
+        assert_eq!(osa_distance("", "abc"), 3);
+        assert_eq!(osa_distance("kidal", "gao"), 4); // k→g, -i, -d, a, l→o
+        assert_eq!(osa_distance("kitten", "sitting"), 3);
+    }
+
+    #[test]
+    fn phonetic_keys_join_spelling_traditions() {
+        assert_eq!(phonetic_key("djenne"), phonetic_key("jenne"));
+        assert_eq!(phonetic_key("tombouctou"), "tombuktu");
+        assert_eq!(phonetic_key("timbuktu"), "timbuktu");
+        assert_ne!(phonetic_key("kidal"), phonetic_key("gao"));
+    }
+
+    #[test]
+    fn trigram_jaccard() {
+        let a = trigrams(&fold("attaque armée à Sofara"));
+        let b = trigrams(&fold("Attaque armee a sofara"));
+        assert!((jaccard(&a, &b) - 1.0).abs() < 1e-9);
+        let c = trigrams(&fold("inondation à Mopti"));
+        assert!(jaccard(&a, &c) < 0.2);
+        assert_eq!(jaccard(&trigrams(""), &trigrams("")), 0.0);
+    }
+}
