@@ -11,6 +11,7 @@ pub mod framework;
 pub mod i18n;
 pub mod import;
 pub mod password;
+pub mod sms;
 
 pub use error::{Invalid, LineError};
 pub use i18n::{Lang, Msg};
