@@ -68,9 +68,9 @@ impl AreaLevel {
         AreaLevel::Village,
     ];
     pub fn parse(raw: &str) -> Result<Self, Msg> {
-        match raw.trim().to_lowercase().as_str() {
+        match crate::text::fold(raw).as_str() {
             "country" | "pays" => Ok(AreaLevel::Country),
-            "region" | "région" => Ok(AreaLevel::Region),
+            "region" => Ok(AreaLevel::Region),
             "cercle" | "district" => Ok(AreaLevel::Cercle),
             "commune" => Ok(AreaLevel::Commune),
             "village" | "quartier" | "fraction" => Ok(AreaLevel::Village),

@@ -12,6 +12,7 @@ pub mod i18n;
 pub mod import;
 pub mod password;
 pub mod sms;
+pub mod text;
 
 pub use error::{Invalid, LineError};
 pub use i18n::{Lang, Msg};

@@ -3,7 +3,7 @@
 //! stored. Voice matters: many focal points are more at ease speaking than writing, and basic
 //! phones record AMR.
 
-use super::fold::fold;
+use crate::text::fold;
 use super::EwMsg;
 use serde::{Deserialize, Serialize};
 

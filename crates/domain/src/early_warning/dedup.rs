@@ -2,7 +2,7 @@
 //! a new report joins an existing event, with a score and the reasons an analyst can check.
 //! It only decides: the report itself is always kept, whatever the answer.
 
-use super::fold::{fold, jaccard, trigrams};
+use crate::text::{fold, jaccard, trigrams};
 use super::report::Report;
 use super::taxonomy::{CategoryCode, CategoryFamily};
 use super::EwMsg;

@@ -7,7 +7,6 @@ pub mod alert;
 pub mod attachment;
 pub mod dedup;
 pub mod escalation;
-pub mod fold;
 pub mod grading;
 pub mod indicators;
 pub mod places;

@@ -3,7 +3,7 @@
 //! knows common variants; it ranks candidates with a confidence and says when it cannot decide
 //! rather than picking one: a report placed in the wrong commune sends help to the wrong place.
 
-use super::fold::{fold, osa_distance, phonetic_key};
+use crate::text::{fold, osa_distance, phonetic_key};
 use crate::area::{AreaCode, AreaPath};
 use serde::{Deserialize, Serialize};
 

@@ -20,22 +20,8 @@ use super::msg::{FrameworkMsg, Issue, Table};
 use crate::area::parse_name;
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
+use crate::text::fold;
 use std::collections::HashMap;
-
-fn fold(s: &str) -> String {
-    s.trim()
-        .to_lowercase()
-        .chars()
-        .map(|c| match c {
-            'é' | 'è' | 'ê' | 'ë' => 'e',
-            'â' | 'à' => 'a',
-            'ô' => 'o',
-            'î' | 'ï' => 'i',
-            'û' | 'ù' => 'u',
-            c => c,
-        })
-        .collect()
-}
 
 /// Likelihood, 1 (not likely) to 5 (expected).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -220,7 +206,8 @@ pub fn heat_map(risks: &[Risk], include_closed: bool) -> HeatMap {
 }
 
 fn placeholder(s: &str) -> bool {
-    let f = fold(s);
+    // Punctuation matters here ("(not given)", "-", "n/a"), so lower case only, not `fold`.
+    let f = s.trim().to_lowercase();
     f.is_empty() || f.starts_with("(not given") || f.starts_with("(non ") || f == "-" || f == "n/a"
 }
 

@@ -6,7 +6,7 @@
 
 use super::gazetteer::{Gazetteer, PlaceMatch};
 use super::taxonomy::{CategoryMatch, Taxonomy};
-use super::text::{squeeze, tokens, within_one_edit, Token};
+use crate::text::{squeeze, tokens, within_one_edit, Token};
 use super::{MatchKind, SmsMsg};
 use crate::Lang;
 use serde::{Deserialize, Serialize};

@@ -3,7 +3,7 @@
 //! `nioro-du-sahel`, `NIORODUSAHEL`), one typo forgiven on names of 5 letters or more, and
 //! Roman or Arabic numerals alike (`Commune V` = `commune 5`).
 
-use super::text::{tokens, within_one_edit};
+use crate::text::{tokens, within_one_edit};
 use crate::area::AreaCode;
 use serde::Serialize;
 use std::collections::HashMap;

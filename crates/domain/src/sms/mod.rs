@@ -10,7 +10,6 @@ pub mod gazetteer;
 pub mod gsm;
 pub mod phone;
 pub mod taxonomy;
-pub mod text;
 
 pub use command::{parse, AlertReport, RefCode, SmsCommand};
 pub use gazetteer::{Gazetteer, PlaceMatch};

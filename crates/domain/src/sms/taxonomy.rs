@@ -1,7 +1,7 @@
 //! Incident categories an SMS can name, each with the words people use for it. Admins edit
 //! this list (new synonyms, local languages), so it is data handed to the parser, not code.
 
-use super::text::tokens;
+use crate::text::tokens;
 use super::SmsMsg;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
@@ -157,7 +157,7 @@ impl Taxonomy {
                     k.words.iter().zip(words).all(|(a, b)| a == b)
                 } else {
                     k.joined.chars().count() >= 5
-                        && super::text::within_one_edit(&k.joined, &words[..n].concat())
+                        && crate::text::within_one_edit(&k.joined, &words[..n].concat())
                 };
                 if hit {
                     best = Some((k.category, n, exact));
