@@ -66,6 +66,13 @@ pub enum Msg {
     UnknownOrganisation,
     InvalidPeriod,
     InvalidTotp,
+    // Phone numbers
+    PhoneEmpty,
+    PhoneBadCharacter,
+    PhoneNeedsCountryCode { digits: usize },
+    PhoneMaliLength { digits: usize },
+    PhoneLength { digits: usize },
+    PhoneBadCountryCode,
     // Access
     NotAuthenticated,
     TokenExpired,
@@ -187,6 +194,24 @@ impl Msg {
                 "Code à usage unique invalide.",
                 "Invalid one-time code.",
             ),
+            PhoneEmpty => pick("Numéro de téléphone manquant.", "Phone number missing."),
+            PhoneBadCharacter => pick(
+                "Numéro invalide : seuls les chiffres, espaces, tirets, points et un + initial sont permis.",
+                "Invalid number: only digits, spaces, hyphens, dots and a leading + are allowed.",
+            ),
+            PhoneNeedsCountryCode { digits } => pick(
+                &format!("Numéro de {digits} chiffres : un numéro malien en a 8 ; pour un autre pays, commencez par + et l'indicatif."),
+                &format!("A {digits}-digit number: a Malian number has 8; for another country, start with + and the country code."),
+            ),
+            PhoneMaliLength { digits } => pick(
+                &format!("Numéro malien invalide : 8 chiffres attendus, ne commençant ni par 0 ni par 1 ({digits} reçus)."),
+                &format!("Invalid Malian number: 8 digits expected, not starting with 0 or 1 ({digits} given)."),
+            ),
+            PhoneLength { digits } => pick(
+                &format!("Numéro international invalide : 8 à 15 chiffres attendus avec l'indicatif ({digits} reçus)."),
+                &format!("Invalid international number: 8 to 15 digits expected with the country code ({digits} given)."),
+            ),
+            PhoneBadCountryCode => pick("Indicatif de pays invalide.", "Invalid country code."),
             NotAuthenticated => pick(
                 "Authentification requise : connectez-vous ou fournissez un jeton d'API.",
                 "Authentication required: sign in or provide an API token.",
@@ -261,5 +286,21 @@ mod tests {
         let m = Msg::UnknownArea { code: "ML-99".into() };
         assert!(m.text(Lang::Fr).contains("Zone inconnue"));
         assert!(m.text(Lang::En).contains("Unknown area"));
+    }
+
+    #[test]
+    fn phone_messages_have_both_languages() {
+        for m in [
+            Msg::PhoneEmpty,
+            Msg::PhoneBadCharacter,
+            Msg::PhoneNeedsCountryCode { digits: 10 },
+            Msg::PhoneMaliLength { digits: 7 },
+            Msg::PhoneLength { digits: 16 },
+            Msg::PhoneBadCountryCode,
+        ] {
+            let (fr, en) = (m.text(Lang::Fr), m.text(Lang::En));
+            assert!(!fr.is_empty() && !en.is_empty(), "{m:?}");
+            assert_ne!(fr, en, "{m:?} is not translated");
+        }
     }
 }

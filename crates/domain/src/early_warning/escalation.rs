@@ -9,57 +9,15 @@ use super::alert::{Alert, AlertState, EscalationEntry, EscalationKind};
 use super::taxonomy::{CategoryCode, Severity};
 use super::EwMsg;
 use crate::area::AreaPath;
+use crate::phone::Phone;
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
-
-/// A phone number in E.164 form (`+22376123456`). Eight-digit numbers are taken as Malian.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(try_from = "String", into = "String")]
-pub struct PhoneNumber(String);
-
-impl PhoneNumber {
-    pub fn parse(raw: &str) -> Result<Self, EwMsg> {
-        let t: String = raw.chars().filter(|c| !matches!(c, ' ' | '.' | '-' | '(' | ')' | '\u{a0}')).collect();
-        let (plus, digits) = if let Some(d) = t.strip_prefix('+') {
-            (true, d.to_string())
-        } else if let Some(d) = t.strip_prefix("00") {
-            (true, d.to_string())
-        } else {
-            (false, t.clone())
-        };
-        if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
-            return Err(EwMsg::InvalidPhone);
-        }
-        if plus {
-            if (8..=15).contains(&digits.len()) && !digits.starts_with('0') {
-                return Ok(PhoneNumber(format!("+{digits}")));
-            }
-        } else if digits.len() == 8 && !digits.starts_with(['0', '1']) {
-            return Ok(PhoneNumber(format!("+223{digits}")));
-        }
-        Err(EwMsg::InvalidPhone)
-    }
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-impl TryFrom<String> for PhoneNumber {
-    type Error = String;
-    fn try_from(s: String) -> Result<Self, String> {
-        PhoneNumber::parse(&s).map_err(|m| m.text(crate::Lang::En))
-    }
-}
-impl From<PhoneNumber> for String {
-    fn from(p: PhoneNumber) -> String {
-        p.0
-    }
-}
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ResponderLevel {
     /// Who, as people say it: "Sous-préfet de Sofara", "Brigade de gendarmerie de Djenné".
     pub name: String,
-    pub phone: Option<PhoneNumber>,
+    pub phone: Option<Phone>,
     pub ack_deadline: Duration,
 }
 
@@ -139,7 +97,7 @@ impl Attention {
 pub struct Notify {
     pub level: usize,
     pub name: String,
-    pub phone: PhoneNumber,
+    pub phone: Phone,
     pub deadline: DateTime<Utc>,
     /// Set when this notification follows a level that let its deadline pass.
     pub after_missed: Option<usize>,
@@ -220,7 +178,7 @@ mod tests {
         DateTime::parse_from_rfc3339("2024-03-10T06:00:00Z").unwrap().with_timezone(&Utc) + Duration::minutes(min)
     }
     fn lvl(name: &str, phone: Option<&str>, minutes: i64) -> ResponderLevel {
-        ResponderLevel { name: name.into(), phone: phone.map(|p| PhoneNumber::parse(p).unwrap()), ack_deadline: Duration::minutes(minutes) }
+        ResponderLevel { name: name.into(), phone: phone.map(|p| Phone::parse(p).unwrap()), ack_deadline: Duration::minutes(minutes) }
     }
     fn rule(cat: Option<&str>, sev: Severity, area: &str, levels: Vec<ResponderLevel>) -> EscalationRule {
         EscalationRule::new(cat.map(|c| CategoryCode::parse(c).unwrap()), sev, AreaPath(area.into()), levels).unwrap()
@@ -249,16 +207,6 @@ mod tests {
     fn carry_out(a: &mut Alert, p: &EscalationPlan, now: DateTime<Utc>) {
         for e in p.entries(now) {
             a.record_escalation(e).unwrap();
-        }
-    }
-
-    #[test]
-    fn phones_are_normalised() {
-        assert_eq!(PhoneNumber::parse("76 12 34 56").unwrap().as_str(), "+22376123456");
-        assert_eq!(PhoneNumber::parse("00223 66-12-34-56").unwrap().as_str(), "+22366123456");
-        assert_eq!(PhoneNumber::parse("+33 6 12 34 56 78").unwrap().as_str(), "+33612345678");
-        for bad in ["", "12345678", "0612345678", "7612345", "+0123456789", "76 12 34 5x", "+1234567890123456"] {
-            assert!(PhoneNumber::parse(bad).is_err(), "{bad}");
         }
     }
 

@@ -16,7 +16,7 @@ pub mod taxonomy;
 pub use alert::{Alert, AlertCommand, AlertState, EscalationEntry, EscalationKind, Outcome, ResponseAction, Transition};
 pub use attachment::{check_attachment, sanitize_file_name, AttachmentInput, AttachmentPolicy, CheckedAttachment, MediaType};
 pub use dedup::{cluster, merge, split, Adjacency, ClusterDecision, DedupConfig, Event, MatchReason, ReportSignal};
-pub use escalation::{matching_rule, next_escalation, Attention, EscalationPlan, EscalationRule, Notify, PhoneNumber, ResponderLevel};
+pub use escalation::{matching_rule, next_escalation, Attention, EscalationPlan, EscalationRule, Notify, ResponderLevel};
 pub use grading::{AdmiraltyGrade, InformationCredibility, SourceReliability, Verification, VerificationStatus};
 pub use indicators::{compute as compute_indicators, compute_by_area as compute_indicators_by_area, AckCounts, Indicators, InterventionCounts, Period};
 pub use places::{match_place, Gazetteer, MatchOptions, PlaceCandidate, PlaceEntry, PlaceMatch, PlaceVerdict, DEFAULT_ALIASES};
@@ -87,7 +87,6 @@ pub enum EwMsg {
     CancelReasonRequired,
     NotAwaitingAcknowledgement,
     // Escalation
-    InvalidPhone,
     RuleNeedsLevels,
     ResponderNameRequired,
     InvalidDeadline,
@@ -248,10 +247,6 @@ impl EwMsg {
                 "L'alerte n'attend pas d'accusé de réception : pas d'escalade.",
                 "The alert is not awaiting acknowledgement: no escalation.",
             ),
-            InvalidPhone => s(
-                "Numéro de téléphone invalide : 8 chiffres pour le Mali, ou +indicatif et numéro.",
-                "Invalid phone number: 8 digits for Mali, or +country code and number.",
-            ),
             RuleNeedsLevels => s(
                 "Une règle d'escalade doit avoir au moins un niveau d'intervenants.",
                 "An escalation rule needs at least one responder level.",
@@ -325,7 +320,6 @@ mod tests {
             EwMsg::ResponseActionRequired,
             EwMsg::CancelReasonRequired,
             EwMsg::NotAwaitingAcknowledgement,
-            EwMsg::InvalidPhone,
             EwMsg::RuleNeedsLevels,
             EwMsg::ResponderNameRequired,
             EwMsg::InvalidDeadline,

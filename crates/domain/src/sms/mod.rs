@@ -2,19 +2,18 @@
 //! what a text costs on the air. Focal points often have only a basic phone and one bar of
 //! signal; an SMS must be understood however it is typed, and answered in one message.
 //!
-//! Flow for the server: `Phone::parse(sender)` → `parse(text, &taxonomy, &gazetteer)` →
+//! Flow for the server: `Phone::parse(sender)` (see [`crate::phone`]) → `parse(text, &taxonomy, &gazetteer)` →
 //! store the command (the raw text always) → `reply_*` → `SmsMsg::sms(lang)` → send.
 
 pub mod command;
 pub mod gazetteer;
 pub mod gsm;
-pub mod phone;
 pub mod taxonomy;
 
 pub use command::{parse, AlertReport, RefCode, SmsCommand};
 pub use gazetteer::{Gazetteer, PlaceMatch};
 pub use gsm::{fit_text, fits_gsm7, SmsEncoding, SmsSize};
-pub use phone::Phone;
+pub use crate::phone::Phone;
 pub use taxonomy::{CategoryCode, CategoryDef, CategoryMatch, Taxonomy};
 
 use crate::Lang;
@@ -86,23 +85,10 @@ impl Label {
 }
 
 /// Every text of the SMS channel a person reads: replies sent by SMS, and errors shown in
-/// the admin screens (phone numbers, taxonomy). French first, English second.
+/// the admin screens (taxonomy). French first, English second.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "key", content = "args", rename_all = "snake_case")]
 pub enum SmsMsg {
-    // Phone numbers
-    PhoneEmpty,
-    PhoneBadCharacter,
-    PhoneNeedsCountryCode {
-        digits: usize,
-    },
-    PhoneMaliLength {
-        digits: usize,
-    },
-    PhoneLength {
-        digits: usize,
-    },
-    PhoneBadCountryCode,
     // Taxonomy administration
     InvalidCategoryCode,
     TaxonomyEmpty,
@@ -169,29 +155,6 @@ impl SmsMsg {
         use SmsMsg::*;
         let fr = lang == Lang::Fr;
         match self {
-            PhoneEmpty => if fr { "Numéro de téléphone manquant." } else { "Phone number missing." }.into(),
-            PhoneBadCharacter => if fr {
-                "Numéro invalide : seuls les chiffres, espaces, tirets, points et un + initial sont permis."
-            } else {
-                "Invalid number: only digits, spaces, hyphens, dots and a leading + are allowed."
-            }
-            .into(),
-            PhoneNeedsCountryCode { digits } => if fr {
-                format!("Numéro de {digits} chiffres : un numéro malien en a 8 ; pour un autre pays, commencez par + et l'indicatif.")
-            } else {
-                format!("A {digits}-digit number: a Malian number has 8; for another country, start with + and the country code.")
-            },
-            PhoneMaliLength { digits } => if fr {
-                format!("Numéro malien invalide : 8 chiffres attendus, ne commençant pas par 0 ({digits} reçus).")
-            } else {
-                format!("Invalid Malian number: 8 digits expected, not starting with 0 ({digits} given).")
-            },
-            PhoneLength { digits } => if fr {
-                format!("Numéro international invalide : 8 à 15 chiffres attendus avec l'indicatif ({digits} reçus).")
-            } else {
-                format!("Invalid international number: 8 to 15 digits expected with the country code ({digits} given).")
-            },
-            PhoneBadCountryCode => if fr { "Indicatif de pays invalide." } else { "Invalid country code." }.into(),
             InvalidCategoryCode => if fr {
                 "Code de catégorie invalide : lettres minuscules, chiffres et _ (40 au plus)."
             } else {
@@ -459,12 +422,6 @@ mod tests {
     #[test]
     fn every_message_has_both_languages() {
         let others = vec![
-            SmsMsg::PhoneEmpty,
-            SmsMsg::PhoneBadCharacter,
-            SmsMsg::PhoneNeedsCountryCode { digits: 10 },
-            SmsMsg::PhoneMaliLength { digits: 7 },
-            SmsMsg::PhoneLength { digits: 16 },
-            SmsMsg::PhoneBadCountryCode,
             SmsMsg::InvalidCategoryCode,
             SmsMsg::TaxonomyEmpty,
             SmsMsg::DuplicateCategory { code: "a".into() },

@@ -1,13 +1,14 @@
 //! Phone numbers in E.164 (`+22376123456`). Focal points write Malian numbers every way
 //! there is (`76 12 34 56`, `0022376123456`, `+223 76-12-34-56`); they all become one key,
 //! so a sender is recognised whatever the SMSC or the form put in front of the number.
+//! One type for every number in Vigie: SMS senders, responders on an escalation list.
 
-use super::SmsMsg;
+use crate::i18n::Msg;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
 pub const MALI_COUNTRY_CODE: &str = "223";
-/// Malian subscriber numbers (closed numbering plan, no trunk 0).
+/// Malian subscriber numbers (closed numbering plan, no trunk 0; none begins with 0 or 1).
 pub const MALI_NATIONAL_DIGITS: usize = 8;
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -17,10 +18,10 @@ pub struct Phone(String);
 impl Phone {
     /// Reads a number written with spaces, dots, hyphens, slashes or brackets, a `+` or `00`
     /// international prefix, or none (then it is Malian: 8 digits, or 11 starting with 223).
-    pub fn parse(raw: &str) -> Result<Phone, SmsMsg> {
+    pub fn parse(raw: &str) -> Result<Phone, Msg> {
         let s = raw.trim();
         if s.is_empty() {
-            return Err(SmsMsg::PhoneEmpty);
+            return Err(Msg::PhoneEmpty);
         }
         let mut plus = false;
         let mut digits = String::with_capacity(s.len());
@@ -30,11 +31,11 @@ impl Phone {
                 // `+` only before the first digit: `(+223) 76…` is fine, `76+12…` is not.
                 '+' if !plus && digits.is_empty() => plus = true,
                 ' ' | '.' | '-' | '/' | '(' | ')' | '\u{A0}' => {}
-                _ => return Err(SmsMsg::PhoneBadCharacter),
+                _ => return Err(Msg::PhoneBadCharacter),
             }
         }
         if digits.is_empty() {
-            return Err(SmsMsg::PhoneEmpty);
+            return Err(Msg::PhoneEmpty);
         }
         let international = if plus { Some(digits.as_str()) } else { digits.strip_prefix("00") };
         match international {
@@ -43,26 +44,26 @@ impl Phone {
             None if digits.len() == MALI_NATIONAL_DIGITS + 3 && digits.starts_with(MALI_COUNTRY_CODE) => {
                 Self::mali(&digits[3..])
             }
-            None => Err(SmsMsg::PhoneNeedsCountryCode { digits: digits.len() }),
+            None => Err(Msg::PhoneNeedsCountryCode { digits: digits.len() }),
         }
     }
 
-    fn international(d: &str) -> Result<Phone, SmsMsg> {
+    fn international(d: &str) -> Result<Phone, Msg> {
         if let Some(national) = d.strip_prefix(MALI_COUNTRY_CODE) {
             return Self::mali(national);
         }
         if d.starts_with('0') {
-            return Err(SmsMsg::PhoneBadCountryCode);
+            return Err(Msg::PhoneBadCountryCode);
         }
         if !(8..=15).contains(&d.len()) {
-            return Err(SmsMsg::PhoneLength { digits: d.len() });
+            return Err(Msg::PhoneLength { digits: d.len() });
         }
         Ok(Phone(format!("+{d}")))
     }
 
-    fn mali(national: &str) -> Result<Phone, SmsMsg> {
-        if national.len() != MALI_NATIONAL_DIGITS || national.starts_with('0') {
-            return Err(SmsMsg::PhoneMaliLength { digits: national.len() });
+    fn mali(national: &str) -> Result<Phone, Msg> {
+        if national.len() != MALI_NATIONAL_DIGITS || national.starts_with(['0', '1']) {
+            return Err(Msg::PhoneMaliLength { digits: national.len() });
         }
         Ok(Phone(format!("+{MALI_COUNTRY_CODE}{national}")))
     }
@@ -150,28 +151,42 @@ mod tests {
         assert_eq!(Phone::parse("+226 70 12 34 56").unwrap().as_str(), "+22670123456");
         assert!(!Phone::parse("+22670123456").unwrap().is_mali());
         assert_eq!(Phone::parse("+22670123456").unwrap().masked(), "+•••••••3456");
-        assert_eq!(Phone::parse("0612345678"), Err(SmsMsg::PhoneNeedsCountryCode { digits: 10 }));
+        assert_eq!(Phone::parse("0612345678"), Err(Msg::PhoneNeedsCountryCode { digits: 10 }));
     }
 
     #[test]
     fn clear_errors() {
-        assert_eq!(Phone::parse(""), Err(SmsMsg::PhoneEmpty));
-        assert_eq!(Phone::parse("  + "), Err(SmsMsg::PhoneEmpty));
-        assert_eq!(Phone::parse("76 12 34 5"), Err(SmsMsg::PhoneNeedsCountryCode { digits: 7 }));
-        assert_eq!(Phone::parse("+223 76 12 34 5"), Err(SmsMsg::PhoneMaliLength { digits: 7 }));
-        assert_eq!(Phone::parse("+223 76 12 34 567"), Err(SmsMsg::PhoneMaliLength { digits: 9 }));
+        assert_eq!(Phone::parse(""), Err(Msg::PhoneEmpty));
+        assert_eq!(Phone::parse("  + "), Err(Msg::PhoneEmpty));
+        assert_eq!(Phone::parse("76 12 34 5"), Err(Msg::PhoneNeedsCountryCode { digits: 7 }));
+        assert_eq!(Phone::parse("+223 76 12 34 5"), Err(Msg::PhoneMaliLength { digits: 7 }));
+        assert_eq!(Phone::parse("+223 76 12 34 567"), Err(Msg::PhoneMaliLength { digits: 9 }));
         assert_eq!(
             Phone::parse("06123456"),
-            Err(SmsMsg::PhoneMaliLength { digits: 8 }),
+            Err(Msg::PhoneMaliLength { digits: 8 }),
             "no trunk 0 in Mali"
         );
-        assert_eq!(Phone::parse("+1234567"), Err(SmsMsg::PhoneLength { digits: 7 }));
-        assert_eq!(Phone::parse("+1234567890123456"), Err(SmsMsg::PhoneLength { digits: 16 }));
-        assert_eq!(Phone::parse("+0123456789"), Err(SmsMsg::PhoneBadCountryCode));
-        assert_eq!(Phone::parse("Orange"), Err(SmsMsg::PhoneBadCharacter));
-        assert_eq!(Phone::parse("76+123456"), Err(SmsMsg::PhoneBadCharacter));
-        assert_eq!(Phone::parse("++22376123456"), Err(SmsMsg::PhoneBadCharacter));
-        assert_eq!(Phone::parse("76 12 34 56 ext 2"), Err(SmsMsg::PhoneBadCharacter));
+        assert_eq!(Phone::parse("12345678"), Err(Msg::PhoneMaliLength { digits: 8 }), "no number begins with 1");
+        assert_eq!(Phone::parse("+223 12 34 56 78"), Err(Msg::PhoneMaliLength { digits: 8 }));
+        assert_eq!(Phone::parse("+1234567"), Err(Msg::PhoneLength { digits: 7 }));
+        assert_eq!(Phone::parse("+1234567890123456"), Err(Msg::PhoneLength { digits: 16 }));
+        assert_eq!(Phone::parse("+0123456789"), Err(Msg::PhoneBadCountryCode));
+        assert_eq!(Phone::parse("Orange"), Err(Msg::PhoneBadCharacter));
+        assert_eq!(Phone::parse("76+123456"), Err(Msg::PhoneBadCharacter));
+        assert_eq!(Phone::parse("++22376123456"), Err(Msg::PhoneBadCharacter));
+        assert_eq!(Phone::parse("76 12 34 56 ext 2"), Err(Msg::PhoneBadCharacter));
+    }
+
+    /// The cases of the former `early_warning::escalation::PhoneNumber`.
+    #[test]
+    fn responder_numbers() {
+        assert_eq!(Phone::parse("76 12 34 56").unwrap().as_str(), "+22376123456");
+        assert_eq!(Phone::parse("00223 66-12-34-56").unwrap().as_str(), "+22366123456");
+        assert_eq!(Phone::parse("+33 6 12 34 56 78").unwrap().as_str(), "+33612345678");
+        assert_eq!(Phone::parse("+223 20 22 00 00").unwrap().as_str(), "+22320220000");
+        for bad in ["", "12345678", "0612345678", "7612345", "+0123456789", "76 12 34 5x", "+1234567890123456"] {
+            assert!(Phone::parse(bad).is_err(), "{bad}");
+        }
     }
 
     #[test]
