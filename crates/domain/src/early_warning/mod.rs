@@ -48,6 +48,9 @@ pub enum EwMsg {
     DuplicateCategory { code: String },
     CategoryLabelMissing { code: String },
     OtherCategoryMissing,
+    TaxonomyEmpty,
+    CategoryWithoutKeyword { code: String },
+    KeywordInTwoCategories { keyword: String, first: String, second: String },
     InvalidSeverity,
     InvalidGrade,
     VerifiedNeedsGrade,
@@ -105,8 +108,8 @@ impl EwMsg {
         let s = |f: &str, e: &str| if fr { f.to_string() } else { e.to_string() };
         match self {
             InvalidCategoryCode => s(
-                "Code de catégorie invalide : lettres minuscules, chiffres et « _ », 2 à 48 caractères.",
-                "Invalid category code: lowercase letters, digits and \"_\", 2 to 48 characters.",
+                "Code de catégorie invalide : lettres minuscules, chiffres et « _ », commençant par une lettre, 2 à 40 caractères.",
+                "Invalid category code: lowercase letters, digits and \"_\", starting with a letter, 2 to 40 characters.",
             ),
             DuplicateCategory { code } => pick(
                 format!("Catégorie « {code} » en double."),
@@ -119,6 +122,15 @@ impl EwMsg {
             OtherCategoryMissing => s(
                 "La liste doit contenir la catégorie « other » (autre), où vont les signalements non classés.",
                 "The list must contain the \"other\" category, where unclassified reports go.",
+            ),
+            TaxonomyEmpty => s("La liste des catégories est vide.", "The category list is empty."),
+            CategoryWithoutKeyword { code } => pick(
+                format!("La catégorie « {code} » n'a aucun mot-clé SMS."),
+                format!("Category \"{code}\" has no SMS keyword."),
+            ),
+            KeywordInTwoCategories { keyword, first, second } => pick(
+                format!("Le mot-clé « {keyword} » désigne deux catégories : {first} et {second}."),
+                format!("Keyword \"{keyword}\" names two categories: {first} and {second}."),
             ),
             InvalidSeverity => s("Gravité invalide : de 1 (faible) à 4 (critique).", "Invalid severity: 1 (low) to 4 (critical)."),
             InvalidGrade => s(
@@ -285,6 +297,9 @@ mod tests {
             EwMsg::DuplicateCategory { code: "x".into() },
             EwMsg::CategoryLabelMissing { code: "x".into() },
             EwMsg::OtherCategoryMissing,
+            EwMsg::TaxonomyEmpty,
+            EwMsg::CategoryWithoutKeyword { code: "a".into() },
+            EwMsg::KeywordInTwoCategories { keyword: "k".into(), first: "a".into(), second: "b".into() },
             EwMsg::InvalidSeverity,
             EwMsg::InvalidGrade,
             EwMsg::VerifiedNeedsGrade,

@@ -1,10 +1,13 @@
-//! What a report is about: the category list, its families and default severities.
-//! Categories are data (an administrator may add some), but the defaults ship with Vigie so a
-//! fresh install can take reports on day one.
+//! What a report is about: the category list, its families and default severities, and the
+//! words people use for each in an SMS. Categories are data (an administrator may add some, or
+//! new synonyms in a local language), but the defaults ship with Vigie so a fresh install can
+//! take reports on day one, by web, ODK or SMS.
 
 use super::EwMsg;
+use crate::text::{tokens, within_one_edit};
 use crate::Lang;
 use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
 use std::fmt;
 
 /// How grave a situation is. Ordered: `Low < Moderate < High < Critical`.
@@ -46,15 +49,16 @@ impl Severity {
 }
 
 /// A category code: `armed_attack`, `natural_hazard_flood`. Lowercase ASCII letters, digits and
-/// underscores, starting with a letter, 2..=48 long: safe in URLs, SMS keywords and SQL.
+/// underscores, starting with a letter, 2..=40 long: safe in URLs, SMS keywords and SQL.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
 pub struct CategoryCode(String);
 
 impl CategoryCode {
+    pub const MAX_LEN: usize = 40;
     pub fn parse(raw: &str) -> Result<Self, EwMsg> {
         let c = raw.trim().to_ascii_lowercase();
-        let ok = (2..=48).contains(&c.len())
+        let ok = (2..=Self::MAX_LEN).contains(&c.len())
             && c.as_bytes()[0].is_ascii_lowercase()
             && c.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
         if ok {
@@ -129,6 +133,11 @@ pub struct Category {
     /// Reports of this category go to the protected-cases workflow (restricted readers, no
     /// public dashboard), not to the open early-warning feed.
     pub protected: bool,
+    /// The words people use for it in an SMS (`attaque`, `hommes armés`, `VBG`), matched
+    /// without case or accents. The first is the one help replies list, so it should be short
+    /// and need no accent.
+    #[serde(default)]
+    pub keywords: Vec<String>,
 }
 
 impl Category {
@@ -140,28 +149,78 @@ impl Category {
     }
 }
 
-/// A checked category list: unique codes, non-empty labels, and an `other` entry so that no
-/// report ever lacks a category.
+/// A keyword as the SMS parser compares it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Keyword {
+    category: usize,
+    /// Folded words.
+    words: Vec<String>,
+    /// Letters without spaces, for the one-typo tolerance.
+    joined: String,
+}
+
+/// A checked category list: unique codes, non-empty labels, an `other` entry so that no
+/// report ever lacks a category, and keywords indexed for the SMS parser.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Taxonomy {
     categories: Vec<Category>,
+    #[serde(skip)]
+    keywords: Vec<Keyword>,
+    #[serde(skip)]
+    max_words: usize,
 }
 
 impl Taxonomy {
+    /// Checks the list: not empty, no duplicate code, both labels, at least one keyword per
+    /// category, no keyword naming two categories (the SMS parser would have to guess), and
+    /// an `other` category.
     pub fn new(categories: Vec<Category>) -> Result<Self, EwMsg> {
+        if categories.is_empty() {
+            return Err(EwMsg::TaxonomyEmpty);
+        }
         let mut seen = std::collections::BTreeSet::new();
-        for c in &categories {
+        let mut keywords = Vec::new();
+        let mut owner: HashMap<String, usize> = HashMap::new();
+        for (i, c) in categories.iter().enumerate() {
             if !seen.insert(c.code.clone()) {
                 return Err(EwMsg::DuplicateCategory { code: c.code.to_string() });
             }
             if c.label_fr.trim().is_empty() || c.label_en.trim().is_empty() {
                 return Err(EwMsg::CategoryLabelMissing { code: c.code.to_string() });
             }
+            let mut any = false;
+            for k in &c.keywords {
+                let words: Vec<String> = tokens(k, 16).into_iter().map(|t| t.folded).collect();
+                if words.is_empty() {
+                    continue;
+                }
+                any = true;
+                let key = words.join(" ");
+                match owner.get(&key) {
+                    Some(&j) if j != i => {
+                        return Err(EwMsg::KeywordInTwoCategories {
+                            keyword: key,
+                            first: categories[j].code.to_string(),
+                            second: c.code.to_string(),
+                        })
+                    }
+                    Some(_) => continue,
+                    None => {
+                        owner.insert(key, i);
+                    }
+                }
+                let joined = words.concat();
+                keywords.push(Keyword { category: i, words, joined });
+            }
+            if !any {
+                return Err(EwMsg::CategoryWithoutKeyword { code: c.code.to_string() });
+            }
         }
         if !seen.contains(&CategoryCode::other()) {
             return Err(EwMsg::OtherCategoryMissing);
         }
-        Ok(Taxonomy { categories })
+        let max_words = keywords.iter().map(|k| k.words.len()).max().unwrap_or(1);
+        Ok(Taxonomy { categories, keywords, max_words })
     }
     pub fn get(&self, code: &CategoryCode) -> Option<&Category> {
         self.categories.iter().find(|c| &c.code == code)
@@ -176,6 +235,63 @@ impl Taxonomy {
     pub fn family(&self, code: &CategoryCode) -> CategoryFamily {
         self.get(code).map_or(CategoryFamily::Other, |c| c.family)
     }
+
+    /// What an SMS help reply lists: the first keyword of each category, upper case. A
+    /// sub-category (same family, and the same code up to its last `_`, as
+    /// `natural_hazard_drought` after `natural_hazard_flood`) is not listed again: one SMS
+    /// must hold the whole list, and its other keywords work all the same.
+    pub fn hint(&self) -> String {
+        let stem = |c: &Category| c.code.as_str().rsplit_once('_').map_or(c.code.as_str(), |(s, _)| s).to_string();
+        let mut out: Vec<String> = Vec::new();
+        let mut prev: Option<&Category> = None;
+        for c in &self.categories {
+            let sub = prev.is_some_and(|p| p.family == c.family && stem(p) == stem(c));
+            prev = Some(c);
+            if sub {
+                continue;
+            }
+            if let Some(k) = c.keywords.iter().find(|k| !k.trim().is_empty()) {
+                out.push(k.trim().to_uppercase());
+            }
+        }
+        out.join(" ")
+    }
+
+    /// The longest keyword starting at `words[0]` (folded words): exact first, then with one
+    /// typo on keywords of 5 letters or more. Returns the category index, how many words
+    /// matched, and whether exactly.
+    pub(crate) fn match_at(&self, words: &[&str]) -> Option<(usize, usize, bool)> {
+        let mut best: Option<(usize, usize, bool)> = None;
+        for exact in [true, false] {
+            for k in &self.keywords {
+                let n = k.words.len();
+                if n > words.len() || best.is_some_and(|(_, m, _)| m >= n) {
+                    continue;
+                }
+                let hit = if exact {
+                    k.words.iter().zip(words).all(|(a, b)| a == b)
+                } else {
+                    k.joined.chars().count() >= 5 && within_one_edit(&k.joined, &words[..n].concat())
+                };
+                if hit {
+                    best = Some((k.category, n, exact));
+                }
+            }
+            if best.is_some() {
+                break;
+            }
+        }
+        best
+    }
+
+    /// The most words a keyword has.
+    pub(crate) fn max_words(&self) -> usize {
+        self.max_words
+    }
+    /// The code of the category at `i` (as returned by `match_at`).
+    pub(crate) fn code(&self, i: usize) -> &CategoryCode {
+        &self.categories[i].code
+    }
 }
 
 impl Default for Taxonomy {
@@ -188,33 +304,70 @@ impl Default for Taxonomy {
 /// on civilians, intercommunal tensions "largely tied to land", small-arms proliferation,
 /// explosive devices, natural hazards (the civil-protection risk maps), rumours and hate speech,
 /// and abuses by security forces (which go to protected cases, like gender-based violence:
-/// survivors and witnesses must not appear in an open feed).
+/// survivors and witnesses must not appear in an open feed). Each comes with the words focal
+/// points use for it in an SMS (with and without accents; matching ignores them anyway).
 pub fn default_categories() -> Vec<Category> {
     use CategoryFamily as F;
     use Severity as S;
-    let c = |code: &str, fr: &str, en: &str, family, sev, protected| Category {
+    let c = |code: &str, fr: &str, en: &str, family, sev, protected, keywords: &[&str]| Category {
         code: CategoryCode::parse(code).expect("static code"),
         label_fr: fr.into(),
         label_en: en.into(),
         family,
         default_severity: sev,
         protected,
+        keywords: keywords.iter().map(|k| k.to_string()).collect(),
     };
     vec![
-        c("armed_attack", "Attaque armée", "Armed attack", F::ArmedViolence, S::Critical, false),
-        c("intercommunal_conflict", "Conflit intercommunautaire ou foncier", "Intercommunal or land conflict", F::CommunityConflict, S::High, false),
-        c("threat_intimidation", "Menace ou intimidation", "Threat or intimidation", F::Threat, S::Moderate, false),
-        c("gender_based_violence", "Violence basée sur le genre", "Gender-based violence", F::GenderBasedViolence, S::High, true),
-        c("abduction", "Enlèvement", "Abduction", F::ArmedViolence, S::Critical, false),
-        c("explosive_device", "Engin explosif", "Explosive device", F::ArmedViolence, S::Critical, false),
-        c("small_arms", "Circulation ou collecte d'armes légères", "Small arms circulation or collection", F::SmallArms, S::Moderate, false),
-        c("displacement", "Déplacement de population", "Population displacement", F::Displacement, S::High, false),
-        c("natural_hazard_flood", "Inondation", "Flood", F::NaturalHazard, S::High, false),
-        c("natural_hazard_drought", "Sécheresse", "Drought", F::NaturalHazard, S::Moderate, false),
-        c("natural_hazard_fire", "Incendie", "Fire", F::NaturalHazard, S::High, false),
-        c("rumour_hate_speech", "Rumeur ou discours de haine", "Rumour or hate speech", F::Information, S::Moderate, false),
-        c("security_forces_abuse", "Abus des forces de sécurité", "Abuse by security forces", F::SecurityForcesAbuse, S::High, true),
-        c(OTHER, "Autre", "Other", F::Other, S::Low, false),
+        c("armed_attack", "Attaque armée", "Armed attack", F::ArmedViolence, S::Critical, false, &[
+            "attaque", "attaque armée", "attaques", "attack", "armed attack", "hommes armés", "individus armés",
+            "tirs", "coups de feu", "fusillade", "embuscade", "assaut", "raid",
+        ]),
+        c("intercommunal_conflict", "Conflit intercommunautaire ou foncier", "Intercommunal or land conflict", F::CommunityConflict, S::High, false, &[
+            "conflit", "conflit intercommunautaire", "conflit communautaire", "conflit foncier", "foncier",
+            "litige foncier", "intercommunautaire", "affrontement", "affrontements", "conflict", "land conflict",
+        ]),
+        c("threat_intimidation", "Menace ou intimidation", "Threat or intimidation", F::Threat, S::Moderate, false, &[
+            "menace", "menaces", "intimidation", "intimidations", "threat",
+        ]),
+        c("gender_based_violence", "Violence basée sur le genre", "Gender-based violence", F::GenderBasedViolence, S::High, true, &[
+            "vbg", "violence basée sur le genre", "violences basées sur le genre", "viol", "violence sexuelle",
+            "violences sexuelles", "mariage forcé", "gbv",
+        ]),
+        c("abduction", "Enlèvement", "Abduction", F::ArmedViolence, S::Critical, false, &[
+            "enlevement", "enlèvement", "enlèvements", "enlevé", "kidnapping", "rapt", "otage", "otages",
+            "séquestration", "abduction",
+        ]),
+        c("explosive_device", "Engin explosif", "Explosive device", F::ArmedViolence, S::Critical, false, &[
+            "explosif", "engin explosif", "engin explosif improvisé", "eei", "ied", "mine", "mines", "bombe",
+            "explosion", "explosive",
+        ]),
+        c("small_arms", "Circulation ou collecte d'armes légères", "Small arms circulation or collection", F::SmallArms, S::Moderate, false, &[
+            "armes", "armes légères", "arme légère", "arme", "alpc", "armes à feu", "arme à feu", "trafic d'armes",
+            "circulation d'armes", "small arms",
+        ]),
+        c("displacement", "Déplacement de population", "Population displacement", F::Displacement, S::High, false, &[
+            "deplacement", "déplacement", "déplacements", "déplacés", "pdi", "idp", "réfugiés", "fuite", "displacement",
+        ]),
+        // A storm (`tempête`) brings the floods of the rainy season: filed with floods.
+        c("natural_hazard_flood", "Inondation", "Flood", F::NaturalHazard, S::High, false, &[
+            "inondation", "inondations", "tempête", "flood",
+        ]),
+        c("natural_hazard_drought", "Sécheresse", "Drought", F::NaturalHazard, S::Moderate, false, &[
+            "secheresse", "sécheresse", "drought",
+        ]),
+        c("natural_hazard_fire", "Incendie", "Fire", F::NaturalHazard, S::High, false, &[
+            "incendie", "feu de brousse", "feux de brousse",
+        ]),
+        c("rumour_hate_speech", "Rumeur ou discours de haine", "Rumour or hate speech", F::Information, S::Moderate, false, &[
+            "rumeur", "rumeurs", "discours de haine", "haine", "désinformation", "fausse nouvelle",
+            "fausses nouvelles", "fake news", "incitation", "rumour", "rumor", "hate speech",
+        ]),
+        c("security_forces_abuse", "Abus des forces de sécurité", "Abuse by security forces", F::SecurityForcesAbuse, S::High, true, &[
+            "fds", "abus fds", "abus des fds", "abus des forces de sécurité", "forces de sécurité", "abus", "bavure",
+            "bavures", "exaction", "exactions",
+        ]),
+        c(OTHER, "Autre", "Other", F::Other, S::Low, false, &["autre", "autres", "divers", "other"]),
     ]
 }
 
@@ -225,7 +378,8 @@ mod tests {
     #[test]
     fn codes_are_checked() {
         assert_eq!(CategoryCode::parse(" Armed_Attack ").unwrap().as_str(), "armed_attack");
-        for bad in ["", "a", "1abc", "armed-attack", "armed attack", "é", &"a".repeat(49)] {
+        assert!(CategoryCode::parse(&"a".repeat(40)).is_ok());
+        for bad in ["", "a", "1abc", "armed-attack", "armed attack", "Armed Attack", "é", &"a".repeat(41), &"a".repeat(49)] {
             assert!(CategoryCode::parse(bad).is_err(), "{bad}");
         }
     }
@@ -273,5 +427,87 @@ mod tests {
         assert!(CategoryFamily::ArmedViolence.compatible(CategoryFamily::ArmedViolence));
         assert!(CategoryFamily::ArmedViolence.compatible(CategoryFamily::Other));
         assert!(!CategoryFamily::ArmedViolence.compatible(CategoryFamily::NaturalHazard));
+    }
+
+    // Keyword matching, as the SMS parser uses it.
+
+    fn words(s: &str) -> Vec<String> {
+        tokens(s, 50).into_iter().map(|t| t.folded).collect()
+    }
+    fn find<'a>(t: &'a Taxonomy, s: &str) -> Option<(&'a str, usize, bool)> {
+        let w = words(s);
+        let r: Vec<&str> = w.iter().map(String::as_str).collect();
+        t.match_at(&r).map(|(i, n, e)| (t.code(i).as_str(), n, e))
+    }
+
+    #[test]
+    fn keywords_match_longest_first() {
+        let t = Taxonomy::default();
+        assert_eq!(find(&t, "ATTAQUE koro"), Some(("armed_attack", 1, true)));
+        assert_eq!(find(&t, "attaque armee nioro"), Some(("armed_attack", 2, true)));
+        assert_eq!(find(&t, "Feu de brousse à Kita"), Some(("natural_hazard_fire", 3, true)));
+        assert_eq!(find(&t, "abus des forces de securite"), Some(("security_forces_abuse", 5, true)));
+        assert_eq!(find(&t, "EEI sur la route"), Some(("explosive_device", 1, true)));
+        assert_eq!(find(&t, "engin explosif"), Some(("explosive_device", 2, true)));
+        assert_eq!(find(&t, "armes légères"), Some(("small_arms", 2, true)));
+        assert_eq!(find(&t, "hommes armés"), Some(("armed_attack", 2, true)), "not small arms");
+        assert_eq!(find(&t, "VBG"), Some(("gender_based_violence", 1, true)));
+        assert_eq!(find(&t, "Enlèvement"), Some(("abduction", 1, true)));
+        assert_eq!(find(&t, "discours de haine"), Some(("rumour_hate_speech", 3, true)));
+        assert_eq!(find(&t, "secheresse"), Some(("natural_hazard_drought", 1, true)));
+        assert_eq!(find(&t, "inondations"), Some(("natural_hazard_flood", 1, true)));
+        assert_eq!(find(&t, "menace"), Some(("threat_intimidation", 1, true)));
+        assert_eq!(find(&t, "autre"), Some(("other", 1, true)));
+        assert_eq!(find(&t, "bonjour"), None);
+    }
+
+    #[test]
+    fn one_typo_on_long_keywords_only() {
+        let t = Taxonomy::default();
+        assert_eq!(find(&t, "attaqe"), Some(("armed_attack", 1, false)));
+        assert_eq!(find(&t, "enlevment"), Some(("abduction", 1, false)));
+        assert_eq!(find(&t, "inondasion"), Some(("natural_hazard_flood", 1, false)));
+        assert_eq!(find(&t, "vgb"), None, "short keywords must be exact");
+        assert_eq!(find(&t, "attaquuue"), None, "two edits");
+    }
+
+    #[test]
+    fn hint_lists_first_keywords() {
+        let h = Taxonomy::default().hint();
+        assert!(h.starts_with("ATTAQUE CONFLIT MENACE VBG ENLEVEMENT EXPLOSIF ARMES"), "{h}");
+        assert!(h.ends_with("FDS AUTRE"), "{h}");
+        // Drought and fire are sub-categories of the flood heading: one entry for the three.
+        assert!(h.contains("DEPLACEMENT INONDATION RUMEUR"), "{h}");
+    }
+
+    #[test]
+    fn admin_errors_are_caught() {
+        let c = |s: &str| CategoryCode::parse(s).unwrap();
+        let def = |code: &str, k: &[&str]| Category {
+            code: c(code),
+            label_fr: code.into(),
+            label_en: code.into(),
+            family: CategoryFamily::Other,
+            default_severity: Severity::Low,
+            protected: false,
+            keywords: k.iter().map(|s| s.to_string()).collect(),
+        };
+        assert_eq!(Taxonomy::new(vec![]).unwrap_err(), EwMsg::TaxonomyEmpty);
+        assert_eq!(
+            Taxonomy::new(vec![def("aa", &["vol"]), def("bb", &["VÔL"])]).unwrap_err(),
+            EwMsg::KeywordInTwoCategories { keyword: "vol".into(), first: "aa".into(), second: "bb".into() }
+        );
+        assert_eq!(
+            Taxonomy::new(vec![def("aa", &[" ", "!!"])]).unwrap_err(),
+            EwMsg::CategoryWithoutKeyword { code: "aa".into() }
+        );
+        assert_eq!(
+            Taxonomy::new(vec![def("aa", &["x"]), def("aa", &["y"])]).unwrap_err(),
+            EwMsg::DuplicateCategory { code: "aa".into() }
+        );
+        assert_eq!(CategoryCode::parse("Armed Attack"), Err(EwMsg::InvalidCategoryCode));
+        // A Bambara synonym added by an admin works like any other.
+        let t = Taxonomy::new(vec![def("armed_attack", &["attaque", "binkani"]), def(OTHER, &["autre"])]).unwrap();
+        assert_eq!(find(&t, "Binkani Koro"), Some(("armed_attack", 1, true)));
     }
 }

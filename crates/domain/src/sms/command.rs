@@ -5,7 +5,7 @@
 //! kept whole for a person to read.
 
 use super::gazetteer::{Gazetteer, PlaceMatch};
-use super::taxonomy::{CategoryMatch, Taxonomy};
+use crate::early_warning::taxonomy::{CategoryCode, Taxonomy};
 use crate::text::{squeeze, tokens, within_one_edit, Token};
 use super::{MatchKind, SmsMsg};
 use crate::Lang;
@@ -79,6 +79,15 @@ impl From<RefCode> for String {
     fn from(c: RefCode) -> String {
         c.0
     }
+}
+
+/// A category found in a message.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CategoryMatch {
+    pub code: CategoryCode,
+    /// The words as the sender wrote them.
+    pub written: String,
+    pub how: MatchKind,
 }
 
 /// What an `ALERTE` message said, part by part; each part may be missing.
@@ -348,7 +357,7 @@ mod tests {
         ])
     }
     fn p(raw: &str) -> SmsCommand {
-        parse(raw, &Taxonomy::default_fr(), &places())
+        parse(raw, &Taxonomy::default(), &places())
     }
     fn alert_of(raw: &str) -> AlertReport {
         match p(raw) {
@@ -377,7 +386,7 @@ mod tests {
         assert_eq!(a.place.as_ref().unwrap().written, "Nioro du sahel");
 
         let a = alert_of("AL:VBG,Commune 5 - une femme agressée au marché");
-        assert_eq!(summary(&a), (Some("gbv"), Some("Commune V"), "une femme agressée au marché"));
+        assert_eq!(summary(&a), (Some("gender_based_violence"), Some("Commune V"), "une femme agressée au marché"));
 
         let a = alert_of("ALERT kidnapping Bandiagra two traders taken");
         assert_eq!(summary(&a), (Some("abduction"), Some("Bandiagara"), "two traders taken"));
@@ -396,7 +405,7 @@ mod tests {
         assert_eq!(summary(&a), (Some("armed_attack"), Some("Koro"), "hier soir"));
 
         let a = alert_of("alerte feu de brousse près de Mopti");
-        assert_eq!(summary(&a), (Some("natural_hazard"), Some("Mopti"), "près de Mopti"));
+        assert_eq!(summary(&a), (Some("natural_hazard_fire"), Some("Mopti"), "près de Mopti"));
         assert_eq!(a.place.as_ref().unwrap().how, MatchKind::InText);
 
         // Unknown category: nothing lost, the words stay in the details.
@@ -482,7 +491,7 @@ mod tests {
         let a = alert_of(&long);
         assert_eq!(a.details, squeeze(&"des hommes armés ".repeat(120)));
         let emoji = alert_of("ALERTE 🔥 inondation 🌊 Mopti 😢 maisons détruites");
-        assert_eq!(summary(&emoji), (Some("natural_hazard"), Some("Mopti"), "😢 maisons détruites"));
+        assert_eq!(summary(&emoji), (Some("natural_hazard_flood"), Some("Mopti"), "😢 maisons détruites"));
     }
 
     #[test]

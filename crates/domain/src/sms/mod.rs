@@ -8,13 +8,12 @@
 pub mod command;
 pub mod gazetteer;
 pub mod gsm;
-pub mod taxonomy;
 
-pub use command::{parse, AlertReport, RefCode, SmsCommand};
+pub use command::{parse, AlertReport, CategoryMatch, RefCode, SmsCommand};
 pub use gazetteer::{Gazetteer, PlaceMatch};
 pub use gsm::{fit_text, fits_gsm7, SmsEncoding, SmsSize};
 pub use crate::phone::Phone;
-pub use taxonomy::{CategoryCode, CategoryDef, CategoryMatch, Taxonomy};
+pub use crate::early_warning::taxonomy::{Category, CategoryCode, Taxonomy};
 
 use crate::Lang;
 use chrono::NaiveDate;
@@ -85,24 +84,10 @@ impl Label {
 }
 
 /// Every text of the SMS channel a person reads: replies sent by SMS, and errors shown in
-/// the admin screens (taxonomy). French first, English second.
+/// the admin screens (reference codes). French first, English second.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "key", content = "args", rename_all = "snake_case")]
 pub enum SmsMsg {
-    // Taxonomy administration
-    InvalidCategoryCode,
-    TaxonomyEmpty,
-    DuplicateCategory {
-        code: String,
-    },
-    CategoryWithoutKeyword {
-        code: String,
-    },
-    KeywordInTwoCategories {
-        keyword: String,
-        first: String,
-        second: String,
-    },
     InvalidRefCode,
     // SMS replies
     ReplyHelp,
@@ -155,28 +140,6 @@ impl SmsMsg {
         use SmsMsg::*;
         let fr = lang == Lang::Fr;
         match self {
-            InvalidCategoryCode => if fr {
-                "Code de catégorie invalide : lettres minuscules, chiffres et _ (40 au plus)."
-            } else {
-                "Invalid category code: lower-case letters, digits and _ (at most 40)."
-            }
-            .into(),
-            TaxonomyEmpty => if fr { "La liste des catégories est vide." } else { "The category list is empty." }.into(),
-            DuplicateCategory { code } => if fr {
-                format!("La catégorie {code} figure deux fois.")
-            } else {
-                format!("Category {code} appears twice.")
-            },
-            CategoryWithoutKeyword { code } => if fr {
-                format!("La catégorie {code} n'a aucun mot-clé.")
-            } else {
-                format!("Category {code} has no keyword.")
-            },
-            KeywordInTwoCategories { keyword, first, second } => if fr {
-                format!("Le mot-clé « {keyword} » désigne deux catégories : {first} et {second}.")
-            } else {
-                format!("Keyword \"{keyword}\" names two categories: {first} and {second}.")
-            },
             InvalidRefCode => if fr {
                 "Référence invalide : 8 caractères, par exemple AB12-CD34."
             } else {
@@ -321,7 +284,7 @@ mod tests {
     use crate::area::AreaCode;
 
     fn every_reply() -> Vec<SmsMsg> {
-        let t = Taxonomy::default_fr();
+        let t = Taxonomy::default();
         let r = "AB12-CD34".to_string();
         let long_label = Label {
             fr: "Conflit intercommunautaire ou foncier".into(),
@@ -368,7 +331,7 @@ mod tests {
     #[test]
     fn french_keeps_the_accents_gsm7_has() {
         let r = RefCode::parse("AB12CD34").unwrap();
-        let t = Taxonomy::default_fr();
+        let t = Taxonomy::default();
         let places = Gazetteer::new([(AreaCode::parse("ML0402").unwrap(), "Ségou")]);
         let SmsCommand::Alert(a) = parse("alerte enlèvement segou deux commerçants", &t, &places) else {
             panic!()
@@ -390,7 +353,7 @@ mod tests {
     #[test]
     fn reply_builders_follow_the_outcome() {
         let r = RefCode::parse("AB12CD34").unwrap();
-        let t = Taxonomy::default_fr();
+        let t = Taxonomy::default();
         let g = Gazetteer::default();
         let alert = |s: &str| match parse(s, &t, &g) {
             SmsCommand::Alert(a) => a,
@@ -422,11 +385,6 @@ mod tests {
     #[test]
     fn every_message_has_both_languages() {
         let others = vec![
-            SmsMsg::InvalidCategoryCode,
-            SmsMsg::TaxonomyEmpty,
-            SmsMsg::DuplicateCategory { code: "a".into() },
-            SmsMsg::CategoryWithoutKeyword { code: "a".into() },
-            SmsMsg::KeywordInTwoCategories { keyword: "k".into(), first: "a".into(), second: "b".into() },
             SmsMsg::InvalidRefCode,
         ];
         for m in others.into_iter().chain(every_reply()) {
