@@ -19,7 +19,7 @@ pub use dedup::{cluster, merge, split, Adjacency, ClusterDecision, DedupConfig, 
 pub use escalation::{matching_rule, next_escalation, Attention, EscalationPlan, EscalationRule, Notify, ResponderLevel};
 pub use grading::{AdmiraltyGrade, InformationCredibility, SourceReliability, Verification, VerificationStatus};
 pub use indicators::{compute as compute_indicators, compute_by_area as compute_indicators_by_area, AckCounts, Indicators, InterventionCounts, Period};
-pub use places::{match_place, Gazetteer, MatchOptions, PlaceCandidate, PlaceEntry, PlaceMatch, PlaceVerdict, DEFAULT_ALIASES};
+pub use places::{match_place, Gazetteer, MatchOptions, NameAt, PlaceCandidate, PlaceEntry, PlaceMatch, PlaceVerdict, DEFAULT_ALIASES};
 pub use report::{Channel, Location, LocationInput, Report, ReportFlag, ReportInput, ReportPolicy, ReporterKind};
 pub use taxonomy::{default_categories, Category, CategoryCode, CategoryFamily, Severity, Taxonomy};
 

@@ -2,10 +2,17 @@
 //! says "Timbuktu", one from Bamako "Tombouctou". Matching folds, tolerates small slips and
 //! knows common variants; it ranks candidates with a confidence and says when it cannot decide
 //! rather than picking one: a report placed in the wrong commune sends help to the wrong place.
+//!
+//! Two ways in: `match_place` ranks areas for a free-text place name (a form field), and
+//! `Gazetteer::name_at` finds the longest name at the start of a run of words (the SMS grammar,
+//! which reads `ALERTE attaque Koro …` word by word and must not take any word for a place).
+//! Both fold case and accents, read Roman numerals as digits (`Commune V` = `commune 5`), and
+//! never forgive a slip in a number.
 
-use crate::text::{fold, osa_distance, phonetic_key};
 use crate::area::{AreaCode, AreaPath};
+use crate::text::{fold, osa_distance, phonetic_key, tokens as words_of, within_one_edit};
 use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
 
 /// An area's name as the gazetteer knows it (from the areas table).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -45,6 +52,10 @@ struct Key {
     shown: String,
     tokens: Vec<String>,
     kind: NameKind,
+    /// Every word (little words included), numerals as digits, without spaces: what `name_at`
+    /// compares (`Nioro du Sahel` → `niorodusahel`, `Commune V` → `commune5`).
+    joined: String,
+    letters: usize,
 }
 
 #[derive(Debug, Clone)]
@@ -53,10 +64,30 @@ struct Indexed {
     keys: Vec<Key>,
 }
 
-/// Place names prepared for matching. Build once per import of areas, reuse for every report.
-#[derive(Debug, Clone)]
+/// Place names prepared for matching. Build once per import of areas (Mali has some 12 000
+/// villages), reuse for every report and every SMS.
+#[derive(Debug, Clone, Default)]
 pub struct Gazetteer {
     items: Vec<Indexed>,
+    /// `Key::joined` → (item, key) for `name_at`.
+    exact: HashMap<String, Vec<(usize, usize)>>,
+    /// Keys by letter count, for the one-typo search of `name_at`.
+    by_len: HashMap<usize, Vec<(usize, usize)>>,
+    max_words: usize,
+}
+
+/// A name found by `Gazetteer::name_at`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NameAt {
+    /// Every area of that name (villages often share one), in gazetteer order: the caller
+    /// picks, e.g. the one inside the reporter's area, or asks a person.
+    pub areas: Vec<AreaCode>,
+    /// The official name of the first.
+    pub name: String,
+    /// How many words the name took.
+    pub words: usize,
+    /// False when one typo was forgiven.
+    pub exact: bool,
 }
 
 /// Words that say what kind of place follows, not which: "commune de Sofara", "près de Kona".
@@ -65,14 +96,51 @@ const STOPWORDS: &[&str] = &[
     "commune", "cercle", "region", "quartier", "hameau", "fraction", "secteur", "site", "camp", "of", "the", "near",
 ];
 
+/// A folded word as compared: numerals 1–12 in Roman form become digits.
+fn canon(word: &str) -> &str {
+    const ROMAN: [(&str, &str); 12] = [
+        ("i", "1"),
+        ("ii", "2"),
+        ("iii", "3"),
+        ("iv", "4"),
+        ("v", "5"),
+        ("vi", "6"),
+        ("vii", "7"),
+        ("viii", "8"),
+        ("ix", "9"),
+        ("x", "10"),
+        ("xi", "11"),
+        ("xii", "12"),
+    ];
+    ROMAN.iter().find(|(r, _)| *r == word).map_or(word, |(_, d)| d)
+}
+
+fn digits(s: &str) -> String {
+    s.chars().filter(char::is_ascii_digit).collect()
+}
+
+fn joined(words: &[&str]) -> String {
+    words.iter().map(|w| canon(w)).collect()
+}
+
 fn tokens(raw: &str) -> Vec<String> {
     let folded = fold(raw);
-    let all: Vec<String> = folded.split(' ').filter(|t| !t.is_empty()).map(str::to_string).collect();
-    let kept: Vec<String> = all.iter().filter(|t| !STOPWORDS.contains(&t.as_str())).cloned().collect();
-    if kept.is_empty() {
-        all
-    } else {
-        kept
+    let all: Vec<&str> = folded.split(' ').filter(|t| !t.is_empty()).collect();
+    let kept: Vec<&str> = all.iter().copied().filter(|t| !STOPWORDS.contains(t)).collect();
+    let words = if kept.is_empty() { all } else { kept };
+    words.into_iter().map(|t| canon(t).to_string()).collect()
+}
+
+impl Key {
+    fn new(shown: &str, kind: NameKind) -> Key {
+        let words: Vec<String> = words_of(shown, 16).into_iter().map(|t| t.folded).collect();
+        let refs: Vec<&str> = words.iter().map(String::as_str).collect();
+        let joined = joined(&refs);
+        let letters = joined.chars().count();
+        Key { shown: shown.to_string(), tokens: tokens(shown), kind, joined, letters }
+    }
+    fn words(&self) -> usize {
+        words_of(&self.shown, 16).len()
     }
 }
 
@@ -83,14 +151,14 @@ impl Gazetteer {
         let items = entries
             .into_iter()
             .map(|entry| {
-                let own = tokens(&entry.name);
-                let compact = own.concat();
-                let mut keys = vec![Key { shown: entry.name.clone(), tokens: own, kind: NameKind::Official }];
+                let official = Key::new(&entry.name, NameKind::Official);
+                let compact = official.tokens.concat();
+                let mut keys = vec![official];
                 for g in &groups {
                     if g.iter().any(|(c, _)| *c == compact) {
                         for (c, shown) in g {
                             if *c != compact && !keys.iter().any(|k| k.tokens.concat() == *c) {
-                                keys.push(Key { shown: shown.to_string(), tokens: tokens(shown), kind: NameKind::Alias });
+                                keys.push(Key::new(shown, NameKind::Alias));
                             }
                         }
                     }
@@ -98,13 +166,72 @@ impl Gazetteer {
                 Indexed { entry, keys }
             })
             .collect();
-        Gazetteer { items }
+        let mut g = Gazetteer { items, ..Gazetteer::default() };
+        for (i, item) in g.items.iter().enumerate() {
+            for (k, key) in item.keys.iter().enumerate() {
+                if key.joined.is_empty() {
+                    continue;
+                }
+                g.max_words = g.max_words.max(key.words());
+                g.exact.entry(key.joined.clone()).or_default().push((i, k));
+                g.by_len.entry(key.letters).or_default().push((i, k));
+            }
+        }
+        g
     }
     pub fn len(&self) -> usize {
         self.items.len()
     }
     pub fn is_empty(&self) -> bool {
         self.items.is_empty()
+    }
+
+    /// The name starting at `words[0]` (words folded by `crate::text::tokens`): an exact
+    /// match (official name or alias) on the most words, else one typo forgiven on names of 5
+    /// letters or more, on the most words; a number is never taken for another (`commune` is
+    /// not `Commune V`). Stricter than `match_place` on purpose: in a message, any word might
+    /// otherwise pass for a village.
+    pub fn name_at(&self, words: &[&str]) -> Option<NameAt> {
+        let most = self.max_words.min(words.len());
+        for n in (1..=most).rev() {
+            if let Some(hits) = self.exact.get(&joined(&words[..n])) {
+                return Some(self.name_found(hits.clone(), n, true));
+            }
+        }
+        for n in (1..=most).rev() {
+            let w = joined(&words[..n]);
+            let len = w.chars().count();
+            if len < 5 {
+                continue;
+            }
+            let mut hits = Vec::new();
+            for l in [len - 1, len, len + 1] {
+                for &(i, k) in self.by_len.get(&l).into_iter().flatten() {
+                    let key = &self.items[i].keys[k];
+                    if key.letters >= 5 && digits(&key.joined) == digits(&w) && within_one_edit(&key.joined, &w) {
+                        hits.push((i, k));
+                    }
+                }
+            }
+            if !hits.is_empty() {
+                // Several names one typo away are equally far: all are given.
+                return Some(self.name_found(hits, n, false));
+            }
+        }
+        None
+    }
+
+    fn name_found(&self, mut hits: Vec<(usize, usize)>, words: usize, exact: bool) -> NameAt {
+        hits.sort_unstable();
+        hits.dedup_by_key(|h| h.0);
+        let mut areas: Vec<AreaCode> = Vec::new();
+        for (i, _) in &hits {
+            let a = &self.items[*i].entry.area;
+            if !areas.contains(a) {
+                areas.push(a.clone());
+            }
+        }
+        NameAt { areas, name: self.items[hits[0].0].entry.name.clone(), words, exact }
     }
 }
 
@@ -192,6 +319,10 @@ fn score_whole(q: &[String], name: &[String]) -> Option<(MatchKind, f64)> {
     }
     if qc == nc {
         return Some((MatchKind::Exact, 1.0));
+    }
+    // A slip is forgiven in letters, never in numbers: `Commune 6` is not `Commune V`.
+    if digits(&qc) != digits(&nc) {
+        return None;
     }
     let (qp, np) = (phonetic_key(&qc), phonetic_key(&nc));
     if qp == np {
@@ -425,5 +556,94 @@ mod tests {
         assert_eq!(r.candidates.len(), 1, "{:?}", r.candidates);
         assert!(r.candidates[0].confidence < 0.75);
         assert_eq!(r.verdict, PlaceVerdict::Uncertain(code("ML0803")));
+    }
+
+    #[test]
+    fn numbers_are_read_alike_and_never_fuzzed() {
+        let g = Gazetteer::new(
+            vec![
+                e("ML-BKO-C5", "ML/ML-BKO/ML-BKO-C5", "Commune V"),
+                e("ML-BKO-C6", "ML/ML-BKO/ML-BKO-C6", "Commune VI"),
+                e("ML-KORO-2", "ML/ML-5/ML-KORO-2", "Koro 2"),
+            ],
+            DEFAULT_ALIASES,
+        );
+        let m = |q: &str| match_place(q, &g, None, &MatchOptions::default()).verdict;
+        assert_eq!(m("Commune 5"), PlaceVerdict::Match(code("ML-BKO-C5")));
+        assert_eq!(m("commune v"), PlaceVerdict::Match(code("ML-BKO-C5")));
+        assert_eq!(m("Commune 6"), PlaceVerdict::Match(code("ML-BKO-C6")));
+        assert_eq!(m("Commune 7"), PlaceVerdict::NoMatch);
+        assert_eq!(m("commune"), PlaceVerdict::NoMatch);
+        assert_eq!(m("Koro 3"), PlaceVerdict::NoMatch, "one edit away, but in the number");
+    }
+
+    // `name_at`: the longest name at the start of a run of words, as the SMS parser asks.
+
+    fn demo() -> Gazetteer {
+        Gazetteer::new(
+            vec![
+                e("ML-5", "ML/ML-5", "Mopti"),
+                e("ML-4", "ML/ML-4", "Ségou"),
+                e("ML0503", "ML/ML-5/ML0503", "Koro"),
+                e("ML0502", "ML/ML-5/ML0502", "Bandiagara"),
+                e("ML0201", "ML/ML-1/ML0201", "Nioro du Sahel"),
+                e("ML-BKO-C5", "ML/ML-BKO/ML-BKO-C5", "Commune V"),
+                e("ML-BKO-C1", "ML/ML-BKO/ML-BKO-C1", "Commune I"),
+                e("ML0604", "ML/ML-6/ML0604", "Tombouctou"),
+                e("ML0801", "ML/ML-8/ML0801", "Tin-Essako"),
+                e("ML050301", "ML/ML-5/ML0503/ML050301", "Dinangourou"),
+            ],
+            &[],
+        )
+    }
+
+    fn find(g: &Gazetteer, s: &str) -> Option<(String, usize, bool)> {
+        let w: Vec<String> = words_of(s, 50).into_iter().map(|t| t.folded).collect();
+        let r: Vec<&str> = w.iter().map(String::as_str).collect();
+        g.name_at(&r).map(|n| (n.name, n.words, n.exact))
+    }
+
+    #[test]
+    fn names_at_without_case_accents_or_spaces() {
+        let g = demo();
+        assert_eq!(find(&g, "koro des hommes"), Some(("Koro".into(), 1, true)));
+        assert_eq!(find(&g, "SEGOU"), Some(("Ségou".into(), 1, true)));
+        assert_eq!(find(&g, "Nioro du sahel ce matin"), Some(("Nioro du Sahel".into(), 3, true)));
+        assert_eq!(find(&g, "nioro-du-sahel"), Some(("Nioro du Sahel".into(), 3, true)));
+        assert_eq!(find(&g, "NIORODUSAHEL"), Some(("Nioro du Sahel".into(), 1, true)));
+        assert_eq!(find(&g, "tin essako"), Some(("Tin-Essako".into(), 2, true)));
+        assert_eq!(find(&g, "Commune V"), Some(("Commune V".into(), 2, true)));
+        assert_eq!(find(&g, "commune 5 marché"), Some(("Commune V".into(), 2, true)));
+        assert_eq!(find(&g, "commune 1"), Some(("Commune I".into(), 2, true)));
+        assert_eq!(find(&g, "commune"), None);
+    }
+
+    #[test]
+    fn names_at_forgive_one_typo_from_five_letters() {
+        let g = demo();
+        assert_eq!(find(&g, "Bandiagra"), Some(("Bandiagara".into(), 1, false)));
+        assert_eq!(find(&g, "tombouctuo"), Some(("Tombouctou".into(), 1, false)));
+        assert_eq!(find(&g, "Nioro du sahell"), Some(("Nioro du Sahel".into(), 3, false)));
+        assert_eq!(find(&g, "Mpoti"), Some(("Mopti".into(), 1, false)));
+        assert_eq!(find(&g, "Kora"), None, "4 letters: exact only");
+        assert_eq!(find(&g, "Bandiagaraaa"), None, "two edits");
+    }
+
+    #[test]
+    fn names_at_return_every_homonym() {
+        let g = Gazetteer::new(
+            vec![e("ML01", "ML/ML01", "Kalana"), e("ML02", "ML/ML02", "Kalana"), e("ML03", "ML/ML03", "Kati")],
+            &[],
+        );
+        let n = g.name_at(&["kalana"]).unwrap();
+        assert!(n.exact);
+        assert_eq!((n.areas, n.words), (vec![code("ML01"), code("ML02")], 1));
+    }
+
+    #[test]
+    fn names_at_know_aliases() {
+        let n = gaz().name_at(&["timbuktu", "hier"]).unwrap();
+        assert_eq!((n.areas, n.name.as_str(), n.exact), (vec![code("ML-6"), code("ML0601")], "Tombouctou", true));
+        assert!(Gazetteer::default().name_at(&["koro"]).is_none());
     }
 }

@@ -4,7 +4,8 @@
 //! only warning of an attack, none is ever rejected: what is not understood is `Unparsed`,
 //! kept whole for a person to read.
 
-use super::gazetteer::{Gazetteer, PlaceMatch};
+use crate::area::AreaCode;
+use crate::early_warning::places::{Gazetteer, NameAt};
 use crate::early_warning::taxonomy::{CategoryCode, Taxonomy};
 use crate::text::{squeeze, tokens, within_one_edit, Token};
 use super::{MatchKind, SmsMsg};
@@ -88,6 +89,24 @@ pub struct CategoryMatch {
     /// The words as the sender wrote them.
     pub written: String,
     pub how: MatchKind,
+}
+
+/// A place found in a message. Several areas can share a name (villages often do): all are
+/// given, and the caller picks, e.g. the one inside the reporter's area.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PlaceMatch {
+    pub areas: Vec<AreaCode>,
+    /// The name as the gazetteer spells it.
+    pub name: String,
+    /// The words as the sender wrote them.
+    pub written: String,
+    pub how: MatchKind,
+}
+
+impl PlaceMatch {
+    fn new(found: NameAt, written: String, how: MatchKind) -> PlaceMatch {
+        PlaceMatch { areas: found.areas, name: found.name, written, how }
+    }
 }
 
 /// What an `ALERTE` message said, part by part; each part may be missing.
@@ -280,9 +299,10 @@ fn alert(
             if p >= words.len() || (skip > 0 && !FILLERS.contains(&words[p - 1])) {
                 return None;
             }
-            if let Some((hits, n, exact)) = places.match_at(&words[p..]) {
-                let how = if exact { MatchKind::Exact } else { MatchKind::OneTypo };
-                return Some((places.build_match(&hits, &span(p, n), how), skip + n));
+            if let Some(found) = places.name_at(&words[p..]) {
+                let how = if found.exact { MatchKind::Exact } else { MatchKind::OneTypo };
+                let n = found.words;
+                return Some((PlaceMatch::new(found, span(p, n), how), skip + n));
             }
         }
         None
@@ -330,10 +350,10 @@ fn alert(
             {
                 at += 1;
             }
-            places
-                .match_at(&words[at.min(words.len())..])
-                .filter(|m| m.2)
-                .map(|(hits, n, _)| places.build_match(&hits, &span(at, n), MatchKind::InText))
+            places.name_at(&words[at.min(words.len())..]).filter(|m| m.exact).map(|found| {
+                let n = found.words;
+                PlaceMatch::new(found, span(at, n), MatchKind::InText)
+            })
         });
     }
     AlertReport { category, place, details, implicit, lang }
@@ -342,19 +362,27 @@ fn alert(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::area::AreaCode;
+    use crate::area::AreaPath;
+    use crate::early_warning::places::{PlaceEntry, DEFAULT_ALIASES};
 
     fn places() -> Gazetteer {
-        let a = |c: &str| AreaCode::parse(c).unwrap();
-        Gazetteer::new([
-            (a("ML-5"), "Mopti"),
-            (a("ML0503"), "Koro"),
-            (a("ML0502"), "Bandiagara"),
-            (a("ML0201"), "Nioro du Sahel"),
-            (a("ML-BKO-C5"), "Commune V"),
-            (a("ML0402"), "Ségou"),
-            (a("ML0701"), "Diré"),
-        ])
+        let e = |code: &str, path: &str, name: &str| PlaceEntry {
+            area: AreaCode::parse(code).unwrap(),
+            path: AreaPath(path.into()),
+            name: name.into(),
+        };
+        Gazetteer::new(
+            vec![
+                e("ML-5", "ML/ML-5", "Mopti"),
+                e("ML0503", "ML/ML-5/ML0503", "Koro"),
+                e("ML0502", "ML/ML-5/ML0502", "Bandiagara"),
+                e("ML0201", "ML/ML-1/ML0201", "Nioro du Sahel"),
+                e("ML-BKO-C5", "ML/ML-BKO/ML-BKO-C5", "Commune V"),
+                e("ML0402", "ML/ML-4/ML0402", "Ségou"),
+                e("ML0701", "ML/ML-7/ML0701", "Diré"),
+            ],
+            DEFAULT_ALIASES,
+        )
     }
     fn p(raw: &str) -> SmsCommand {
         parse(raw, &Taxonomy::default(), &places())

@@ -6,11 +6,10 @@
 //! store the command (the raw text always) → `reply_*` → `SmsMsg::sms(lang)` → send.
 
 pub mod command;
-pub mod gazetteer;
 pub mod gsm;
 
-pub use command::{parse, AlertReport, CategoryMatch, RefCode, SmsCommand};
-pub use gazetteer::{Gazetteer, PlaceMatch};
+pub use command::{parse, AlertReport, CategoryMatch, PlaceMatch, RefCode, SmsCommand};
+pub use crate::early_warning::places::Gazetteer;
 pub use gsm::{fit_text, fits_gsm7, SmsEncoding, SmsSize};
 pub use crate::phone::Phone;
 pub use crate::early_warning::taxonomy::{Category, CategoryCode, Taxonomy};
@@ -332,7 +331,14 @@ mod tests {
     fn french_keeps_the_accents_gsm7_has() {
         let r = RefCode::parse("AB12CD34").unwrap();
         let t = Taxonomy::default();
-        let places = Gazetteer::new([(AreaCode::parse("ML0402").unwrap(), "Ségou")]);
+        let places = Gazetteer::new(
+            vec![crate::early_warning::PlaceEntry {
+                area: AreaCode::parse("ML0402").unwrap(),
+                path: crate::area::AreaPath("ML/ML-4/ML0402".into()),
+                name: "Ségou".into(),
+            }],
+            &[],
+        );
         let SmsCommand::Alert(a) = parse("alerte enlèvement segou deux commerçants", &t, &places) else {
             panic!()
         };
