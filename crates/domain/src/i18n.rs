@@ -1,6 +1,9 @@
 //! One translation catalogue for every message a person can read: French first, English second.
 //! A message is an enum variant, so a missing translation is a compile error, not a blank.
 
+use crate::early_warning::EwMsg;
+use crate::framework::FrameworkMsg;
+use crate::sms::SmsMsg;
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, Hash)]
@@ -34,7 +37,9 @@ impl Lang {
     }
 }
 
-/// Every user-facing message. Parameters are filled in by `Msg::text`.
+/// Every user-facing message. Parameters are filled in by `Msg::text`. The early-warning, SMS
+/// and programme modules keep their own catalogues (`EwMsg`, `SmsMsg`, `FrameworkMsg`), which
+/// travel as `Msg` through `Ew`, `Sms` and `Framework` (`Msg::from(m)` or `m.into()`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "key", content = "args", rename_all = "snake_case")]
 pub enum Msg {
@@ -89,6 +94,32 @@ pub enum Msg {
     RateLimited,
     Internal,
     DatabaseUnavailable,
+    // Module catalogues
+    // Boxed: they are larger than the rest of `Msg`, which travels in every `Invalid`
+    // and `LineError`; and `FrameworkMsg::Common` holds a `Msg`.
+    Ew(Box<EwMsg>),
+    Sms(Box<SmsMsg>),
+    Framework(Box<FrameworkMsg>),
+}
+
+impl From<EwMsg> for Msg {
+    fn from(m: EwMsg) -> Msg {
+        Msg::Ew(Box::new(m))
+    }
+}
+impl From<SmsMsg> for Msg {
+    fn from(m: SmsMsg) -> Msg {
+        Msg::Sms(Box::new(m))
+    }
+}
+/// A `FrameworkMsg::Common` comes back as the `Msg` it wraps.
+impl From<FrameworkMsg> for Msg {
+    fn from(m: FrameworkMsg) -> Msg {
+        match m {
+            FrameworkMsg::Common(m) => m,
+            m => Msg::Framework(Box::new(m)),
+        }
+    }
 }
 
 impl Msg {
@@ -265,6 +296,9 @@ impl Msg {
                 "Base de données injoignable.",
                 "Database unreachable.",
             ),
+            Ew(m) => m.text(lang),
+            Sms(m) => m.text(lang),
+            Framework(m) => m.text(lang),
         }
     }
 }
@@ -286,6 +320,23 @@ mod tests {
         let m = Msg::UnknownArea { code: "ML-99".into() };
         assert!(m.text(Lang::Fr).contains("Zone inconnue"));
         assert!(m.text(Lang::En).contains("Unknown area"));
+    }
+
+    #[test]
+    fn module_messages_travel_as_msg() {
+        let ew = EwMsg::NoEscalationRule;
+        assert_eq!(Msg::from(ew.clone()).text(Lang::Fr), ew.text(Lang::Fr));
+        let sms = SmsMsg::ReplyHelp;
+        assert_eq!(Msg::from(sms.clone()).text(Lang::En), sms.text(Lang::En));
+        let fw = FrameworkMsg::MissingColumn { name: "code".into() };
+        let m: Msg = fw.clone().into();
+        assert_eq!(m, Msg::Framework(Box::new(fw.clone())));
+        assert_eq!(m.text(Lang::Fr), fw.text(Lang::Fr));
+        assert_eq!(Msg::from(FrameworkMsg::Common(Msg::Required)), Msg::Required);
+        assert_eq!(
+            serde_json::to_value(Msg::from(EwMsg::InvalidPeriod)).unwrap(),
+            serde_json::json!({"key": "ew", "args": {"key": "invalid_period"}})
+        );
     }
 
     #[test]

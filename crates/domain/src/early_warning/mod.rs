@@ -39,6 +39,12 @@ impl EwInvalid {
     }
 }
 
+impl From<EwInvalid> for crate::Invalid {
+    fn from(e: EwInvalid) -> crate::Invalid {
+        crate::Invalid::new(e.field, e.msg.into())
+    }
+}
+
 /// Every message of the early-warning flow a person can read, French first.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "key", content = "args", rename_all = "snake_case")]
