@@ -167,10 +167,7 @@ impl EwMsg {
                 format!("Code de zone invalide : « {given} »."),
                 format!("Invalid area code: \"{given}\"."),
             ),
-            InvalidCoordinates => s(
-                "Coordonnées invalides : latitude entre -90 et 90, longitude entre -180 et 180.",
-                "Invalid coordinates: latitude between -90 and 90, longitude between -180 and 180.",
-            ),
+            InvalidCoordinates => crate::Msg::InvalidCoordinate.text(lang),
             OutsideCountry { looks_swapped } => {
                 if *looks_swapped {
                     s(

@@ -5,7 +5,7 @@
 
 use super::taxonomy::{CategoryCode, CategoryFamily, Severity, Taxonomy};
 use super::{EwInvalid, EwMsg};
-use crate::area::{valid_lat_lon, AreaCode};
+use crate::area::{parse_name, valid_lat_lon, AreaCode};
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -266,10 +266,9 @@ impl ReportInput {
             }
         }
         if let Some(name) = self.location.place_name.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
-            if name.chars().count() > 200 || name.chars().any(char::is_control) {
-                errors.push(EwInvalid::new("location.place_name", EwMsg::InvalidPlaceName));
-            } else {
-                location.place_name = Some(name.to_string());
+            match parse_name(name) {
+                Ok(name) => location.place_name = Some(name),
+                Err(_) => errors.push(EwInvalid::new("location.place_name", EwMsg::InvalidPlaceName)),
             }
         }
         if location.is_empty() && errors.iter().all(|e| !e.field.starts_with("location")) {

@@ -117,10 +117,7 @@ impl FrameworkMsg {
                 format!("Code invalide : « {text} » (lettres, chiffres, points, tirets ; 32 au plus)."),
                 format!("Invalid code: \"{text}\" (letters, digits, dots, hyphens; at most 32)."),
             ),
-            DuplicateCode { code, first_line } => pick(
-                format!("Code « {code} » en double (déjà à la ligne {first_line})."),
-                format!("Duplicate code \"{code}\" (already on line {first_line})."),
-            ),
+            DuplicateCode { code, first_line } => Msg::DuplicateInFile { code: code.clone(), first_line: *first_line }.text(lang),
             UnknownResult { code } => pick(format!("Résultat inconnu : « {code} »."), format!("Unknown result: \"{code}\".")),
             UnknownOutput { code } => pick(format!("Produit inconnu : « {code} »."), format!("Unknown output: \"{code}\".")),
             OutputOfOtherResult { output, result } => pick(
