@@ -58,10 +58,12 @@ start() {
   read -r KANNEL_ADMIN_PORT KANNEL_SMSBOX_PORT KANNEL_FAKE_PORT KANNEL_SENDSMS_PORT <<<"$(free_ports 4)"
   export KANNEL_DIR=$dir KANNEL_ADMIN_PORT KANNEL_SMSBOX_PORT KANNEL_FAKE_PORT KANNEL_SENDSMS_PORT
   export VIGIE_PORT=${VIGIE_PORT:-8080}
+  # Shared secret Kannel puts in Vigie's inbound URL (Vigie refuses inbound SMS without it).
+  export VIGIE_SMS_KEY=${VIGIE_SMS_KEY:-$(python3 -c 'import secrets; print(secrets.token_hex(16))')}
   export KANNEL_ADMIN_PASSWORD KANNEL_SEND_USER=vigie KANNEL_SEND_PASSWORD
   KANNEL_ADMIN_PASSWORD=$(python3 -c 'import secrets; print(secrets.token_hex(12))')
   KANNEL_SEND_PASSWORD=$(python3 -c 'import secrets; print(secrets.token_hex(12))')
-  envsubst '${KANNEL_DIR} ${KANNEL_ADMIN_PORT} ${KANNEL_ADMIN_PASSWORD} ${KANNEL_SMSBOX_PORT} ${KANNEL_FAKE_PORT} ${KANNEL_SENDSMS_PORT} ${VIGIE_PORT} ${KANNEL_SEND_USER} ${KANNEL_SEND_PASSWORD}' \
+  envsubst '${KANNEL_DIR} ${KANNEL_ADMIN_PORT} ${KANNEL_ADMIN_PASSWORD} ${KANNEL_SMSBOX_PORT} ${KANNEL_FAKE_PORT} ${KANNEL_SENDSMS_PORT} ${VIGIE_PORT} ${VIGIE_SMS_KEY} ${KANNEL_SEND_USER} ${KANNEL_SEND_PASSWORD}' \
     <"$template" >"$dir/kannel.conf"
   chmod 600 "$dir/kannel.conf"
 
@@ -101,6 +103,7 @@ start() {
   $q 'export KANNEL_ADMIN_PORT=%q KANNEL_SMSBOX_PORT=%q KANNEL_FAKE_PORT=%q KANNEL_SENDSMS_PORT=%q\n' \
     "$KANNEL_ADMIN_PORT" "$KANNEL_SMSBOX_PORT" "$KANNEL_FAKE_PORT" "$KANNEL_SENDSMS_PORT"
   $q 'export KANNEL_INBOUND_URL=%q\n' "http://127.0.0.1:$VIGIE_PORT/sms/kannel/inbound"
+  $q 'export VIGIE_SMS_KEY=%q\n' "$VIGIE_SMS_KEY"
   $q 'export KANNEL_FAKESMSC_IN=%q\n' "$dir/fakesmsc.in"
   $q 'export KANNEL_FAKESMSC_LOG=%q\n' "$dir/fakesmsc.log"
   echo "Kannel prêt / ready: $dir (sendsms :$KANNEL_SENDSMS_PORT, Vigie attendu / expected on :$VIGIE_PORT)" >&2

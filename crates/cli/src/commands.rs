@@ -65,7 +65,19 @@ pub async fn run(lang: Lang, m: ArgMatches) -> anyhow::Result<ExitCode> {
             if let Some(login) = demo_login {
                 println!("{}", say(lang, &format!("Démo : identifiant « {} », mot de passe « {} »", login.0, login.1), &format!("Demo: username \"{}\", password \"{}\"", login.0, login.1)));
             }
-            vigie_server::serve(listener, db.clone(), cfg, shutdown_signal()).await?;
+            cfg.public_url = Some(std::env::var("VIGIE_PUBLIC_URL").unwrap_or_else(|_| format!("http://{local}")));
+            cfg.sms_inbound_key = std::env::var("VIGIE_SMS_KEY").ok().filter(|k| !k.is_empty());
+            if let Ok(url) = std::env::var("VIGIE_SMS_SENDSMS_URL") {
+                cfg.sms_gateway = Some(vigie_server::SmsGateway {
+                    sendsms_url: url,
+                    username: std::env::var("VIGIE_SMS_USER").unwrap_or_default(),
+                    password: std::env::var("VIGIE_SMS_PASSWORD").unwrap_or_default(),
+                    from: std::env::var("VIGIE_SMS_FROM").unwrap_or_else(|_| "Vigie".into()),
+                });
+            }
+            let clock = vigie_server::system_clock();
+            vigie_server::workers::spawn(vigie_server::AppState { db: db.clone(), config: std::sync::Arc::new(cfg.clone()), clock: clock.clone() });
+            vigie_server::serve(listener, db.clone(), cfg, clock, shutdown_signal()).await?;
             db.close().await;
             Ok(ExitCode::SUCCESS)
         }

@@ -51,6 +51,8 @@ permissions! {
     CommitteesRead = "committees.read" : "Consulter comités et annuaire" / "Read committees and directory",
     CommitteesWrite = "committees.write" : "Gérer comités et annuaire" / "Manage committees and directory",
     FormsManage = "forms.manage" : "Gérer les formulaires ODK" / "Manage ODK forms",
+    TaxonomyWrite = "taxonomy.write" : "Modifier la liste des catégories" / "Edit the category list",
+    IntegrationsManage = "integrations.manage" : "Gérer webhooks et passerelles" / "Manage webhooks and gateways",
 }
 
 /// The roles shipped with Vigie. Admins can define more; these cannot be edited.

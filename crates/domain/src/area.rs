@@ -159,6 +159,43 @@ impl Geometry {
     }
 }
 
+impl Geometry {
+    /// Whether the point lies inside this Polygon/MultiPolygon (holes excluded). Ray casting
+    /// in lon/lat degrees: right for administrative boundaries, which are small next to the earth.
+    pub fn contains(&self, lat: f64, lon: f64) -> bool {
+        fn ring_contains(ring: &serde_json::Value, lat: f64, lon: f64) -> bool {
+            let pts: Vec<(f64, f64)> = ring
+                .as_array()
+                .map(|a| a.iter().filter_map(|p| Some((p.get(0)?.as_f64()?, p.get(1)?.as_f64()?))).collect())
+                .unwrap_or_default();
+            let mut inside = false;
+            let mut j = pts.len().wrapping_sub(1);
+            for i in 0..pts.len() {
+                let (xi, yi) = pts[i];
+                let (xj, yj) = pts[j];
+                if (yi > lat) != (yj > lat) && lon < (xj - xi) * (lat - yi) / (yj - yi) + xi {
+                    inside = !inside;
+                }
+                j = i;
+            }
+            inside
+        }
+        fn polygon_contains(rings: &serde_json::Value, lat: f64, lon: f64) -> bool {
+            let rings = rings.as_array().map(|r| r.as_slice()).unwrap_or(&[]);
+            match rings.split_first() {
+                Some((outer, holes)) => ring_contains(outer, lat, lon) && !holes.iter().any(|h| ring_contains(h, lat, lon)),
+                None => false,
+            }
+        }
+        let c = &self.0["coordinates"];
+        match self.0["type"].as_str() {
+            Some("Polygon") => polygon_contains(c, lat, lon),
+            Some("MultiPolygon") => c.as_array().is_some_and(|ps| ps.iter().any(|p| polygon_contains(p, lat, lon))),
+            _ => false,
+        }
+    }
+}
+
 pub fn valid_lat_lon(lat: f64, lon: f64) -> bool {
     lat.is_finite() && lon.is_finite() && (-90.0..=90.0).contains(&lat) && (-180.0..=180.0).contains(&lon)
 }
@@ -274,6 +311,20 @@ mod tests {
         assert!(check_parent_level(AreaLevel::Commune, &AreaCode::parse("ML-BKO").unwrap(), AreaLevel::Region).is_ok());
         assert!(check_parent_level(AreaLevel::Region, &AreaCode::parse("ML-5-MOPTI").unwrap(), AreaLevel::Cercle).is_err());
         assert!(check_parent_level(AreaLevel::Cercle, &AreaCode::parse("ML-5-KORO").unwrap(), AreaLevel::Cercle).is_err());
+    }
+
+    #[test]
+    fn point_in_polygon_with_hole() {
+        let g = Geometry::parse(serde_json::json!({"type":"Polygon","coordinates":[
+            [[0.0,0.0],[10.0,0.0],[10.0,10.0],[0.0,10.0],[0.0,0.0]],
+            [[4.0,4.0],[6.0,4.0],[6.0,6.0],[4.0,6.0],[4.0,4.0]]]})).unwrap();
+        assert!(g.contains(2.0, 2.0));
+        assert!(!g.contains(5.0, 5.0), "inside the hole");
+        assert!(!g.contains(11.0, 2.0));
+        let m = Geometry::parse(serde_json::json!({"type":"MultiPolygon","coordinates":[
+            [[[0.0,0.0],[1.0,0.0],[1.0,1.0],[0.0,0.0]]], [[[20.0,20.0],[21.0,20.0],[21.0,21.0],[20.0,20.0]]]]})).unwrap();
+        assert!(m.contains(20.2, 20.8) && !m.contains(10.0, 10.0));
+        assert!(!Geometry::parse(serde_json::json!({"type":"Point","coordinates":[1.0,1.0]})).unwrap().contains(1.0, 1.0));
     }
 
     #[test]

@@ -17,11 +17,13 @@ pub struct ApiError {
     pub field: Option<String>,
     /// Line-numbered errors of an import.
     pub lines: Vec<LineError>,
+    /// Several invalid fields of one request.
+    pub fields: Vec<Invalid>,
 }
 
 impl ApiError {
     pub fn new(status: StatusCode, msg: Msg) -> Self {
-        ApiError { status, msg, field: None, lines: Vec::new() }
+        ApiError { status, msg, field: None, lines: Vec::new(), fields: Vec::new() }
     }
     pub fn field(mut self, f: impl Into<String>) -> Self {
         self.field = Some(f.into());
@@ -72,7 +74,13 @@ impl From<StoreError> for ApiError {
             StoreError::NotFound => Msg::NotFound.into(),
             StoreError::Conflict(_) => Msg::Conflict.into(),
             StoreError::Invalid(i) => i.into(),
-            StoreError::Lines(lines) => ApiError { status: StatusCode::UNPROCESSABLE_ENTITY, msg: Msg::InvalidCsv { reason: format!("{} error(s)", lines.len()) }, field: None, lines },
+            StoreError::Lines(lines) => ApiError { status: StatusCode::UNPROCESSABLE_ENTITY, msg: Msg::InvalidCsv { reason: format!("{} error(s)", lines.len()) }, field: None, lines, fields: Vec::new() },
+            StoreError::InvalidMany(mut fields) if !fields.is_empty() => {
+                let first = fields.remove(0);
+                let mut e = ApiError::from(first.clone());
+                e.fields = std::iter::once(first).chain(fields).collect();
+                e
+            }
             e => {
                 tracing::error!(error = %e, "storage error");
                 Msg::Internal.into()
@@ -109,7 +117,9 @@ pub struct Problem {
 
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct LineProblem {
-    pub line: usize,
+    /// For imports: the line in the file.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub line: Option<usize>,
     pub field: String,
     pub detail: String,
 }
@@ -123,7 +133,12 @@ fn render(e: &ApiError, lang: Lang) -> Response {
         status: e.status.as_u16(),
         detail: e.msg.text(lang),
         field: e.field.clone(),
-        errors: e.lines.iter().map(|l| LineProblem { line: l.line, field: l.field.clone(), detail: l.msg.text(lang) }).collect(),
+        errors: e
+            .lines
+            .iter()
+            .map(|l| LineProblem { line: Some(l.line), field: l.field.clone(), detail: l.msg.text(lang) })
+            .chain(e.fields.iter().map(|f| LineProblem { line: None, field: f.field.clone(), detail: f.msg.text(lang) }))
+            .collect(),
     };
     let mut res = (e.status, axum::Json(p)).into_response();
     res.headers_mut().insert(header::CONTENT_TYPE, "application/problem+json".parse().unwrap());

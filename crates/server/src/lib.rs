@@ -6,6 +6,8 @@ pub mod api;
 pub mod auth;
 pub mod error;
 pub mod ops;
+pub mod sms;
+pub mod workers;
 
 use axum::Router;
 use std::sync::Arc;
@@ -21,6 +23,23 @@ pub struct ServerConfig {
     /// Mark cookies `Secure` (behind TLS). Off only for plain-HTTP loopback use.
     pub secure_cookies: bool,
     pub request_timeout: Duration,
+    /// The SMS gateway (Kannel's sendsms interface); none = outbound SMS wait in the queue.
+    pub sms_gateway: Option<SmsGateway>,
+    /// Shared secret that the gateway puts in the inbound and DLR URLs (`key=`); none = those
+    /// endpoints are closed.
+    pub sms_inbound_key: Option<String>,
+    /// How the gateway reaches this server (for delivery-report callbacks), e.g. http://127.0.0.1:8080
+    pub public_url: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct SmsGateway {
+    /// e.g. http://127.0.0.1:13013/cgi-bin/sendsms
+    pub sendsms_url: String,
+    pub username: String,
+    pub password: String,
+    /// Sender id shown on phones.
+    pub from: String,
 }
 
 impl Default for ServerConfig {
@@ -30,19 +49,37 @@ impl Default for ServerConfig {
             session_ttl: chrono::Duration::hours(8),
             secure_cookies: false,
             request_timeout: Duration::from_secs(30),
+            sms_gateway: None,
+            sms_inbound_key: None,
+            public_url: None,
         }
     }
+}
+
+/// Where "now" comes from: the system clock in production, a hand-set one in tests
+/// (escalation deadlines are tested by moving the clock, not by sleeping).
+pub type Clock = Arc<dyn Fn() -> chrono::DateTime<chrono::Utc> + Send + Sync>;
+
+pub fn system_clock() -> Clock {
+    Arc::new(vigie_storage::now)
 }
 
 #[derive(Clone)]
 pub struct AppState {
     pub db: Db,
     pub config: Arc<ServerConfig>,
+    pub clock: Clock,
+}
+
+impl AppState {
+    pub fn now(&self) -> chrono::DateTime<chrono::Utc> {
+        (self.clock)()
+    }
 }
 
 /// The whole application as a router (tests spawn it on a random port).
-pub fn app(db: Db, config: ServerConfig) -> Router {
-    let state = AppState { db, config: Arc::new(config) };
+pub fn app(db: Db, config: ServerConfig, clock: Clock) -> Router {
+    let state = AppState { db, config: Arc::new(config), clock };
     let (api, openapi) = api::router().split_for_parts();
     let openapi = Arc::new(openapi);
     Router::new()
@@ -55,6 +92,7 @@ pub fn app(db: Db, config: ServerConfig) -> Router {
             }),
         )
         .merge(ops::router())
+        .merge(sms::router())
         .fallback(|| async { error::ApiError::from(vigie_domain::Msg::NotFound) })
         .layer(axum::middleware::from_fn(ops::track_metrics))
         .layer(axum::extract::DefaultBodyLimit::max(state.config.body_limit))
@@ -84,9 +122,10 @@ pub async fn serve(
     listener: tokio::net::TcpListener,
     db: Db,
     config: ServerConfig,
+    clock: Clock,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let app = app(db, config);
+    let app = app(db, config, clock);
     axum::serve(listener, app.into_make_service_with_connect_info::<std::net::SocketAddr>())
         .with_graceful_shutdown(shutdown)
         .await

@@ -383,6 +383,18 @@ async fn openapi_documents_every_route(b: Backend) {
         ("/api/v1/audit/verify", &["get"]),
         ("/api/v1/auth/login", &["post"]),
         ("/api/v1/me", &["get"]),
+        ("/api/v1/reports", &["get", "post"]),
+        ("/api/v1/reports/{id}", &["get"]),
+        ("/api/v1/reports/{id}/verification", &["post"]),
+        ("/api/v1/reports/{id}/messages", &["get", "post"]),
+        ("/api/v1/alerts", &["get"]),
+        ("/api/v1/alerts/{id}", &["get"]),
+        ("/api/v1/alerts/{id}/commands", &["post"]),
+        ("/api/v1/escalation-rules", &["get", "post"]),
+        ("/api/v1/indicators/early-warning", &["get"]),
+        ("/api/v1/categories", &["get"]),
+        ("/api/v1/categories/{code}", &["put"]),
+        ("/api/v1/webhooks", &["get", "post"]),
     ] {
         for m in methods {
             assert!(paths.get(path).and_then(|p| p.get(*m)).is_some(), "{m} {path} undocumented");

@@ -274,3 +274,20 @@ pub async fn root_paths(db: &Db) -> StoreResult<Vec<AreaPath>> {
     let v: Vec<String> = run!(&db.read, c => sqlx::query_scalar("SELECT path FROM areas WHERE parent_code IS NULL ORDER BY path").fetch_all(c).await?);
     Ok(v.into_iter().map(AreaPath).collect())
 }
+
+/// The deepest area whose boundary holds the point, if any area has a boundary there.
+pub async fn containing_point(db: &Db, lat: f64, lon: f64) -> StoreResult<Option<(AreaCode, AreaPath)>> {
+    let rows: Vec<(String, String, String)> = run!(&db.read, c => sqlx::query_as(
+        "SELECT code, path, geometry FROM areas WHERE geometry IS NOT NULL ORDER BY depth DESC"
+    ).fetch_all(c).await?);
+    for (code, path, geometry) in rows {
+        let Ok(value) = serde_json::from_str::<serde_json::Value>(&geometry) else { continue };
+        let Ok(g) = vigie_domain::area::Geometry::parse(value) else { continue };
+        if g.contains(lat, lon) {
+            if let Ok(code) = AreaCode::parse(&code) {
+                return Ok(Some((code, AreaPath(path))));
+            }
+        }
+    }
+    Ok(None)
+}

@@ -9,6 +9,9 @@ pub enum StoreError {
     Conflict(String),
     #[error("invalid input: {0}")]
     Invalid(#[from] Invalid),
+    /// Several invalid fields at once (a form or report with more than one problem).
+    #[error("{} invalid fields", .0.len())]
+    InvalidMany(Vec<Invalid>),
     /// An import with errors; nothing was written.
     #[error("{} line errors", .0.len())]
     Lines(Vec<LineError>),

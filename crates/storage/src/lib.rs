@@ -8,13 +8,19 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePo
 use std::str::FromStr;
 use std::time::Duration;
 
+pub mod alerts;
 pub mod areas;
 pub mod audit;
 pub mod auth;
 pub mod backup;
+pub mod categories;
 pub mod crypto;
+pub mod jobs;
 pub mod orgs;
+pub mod reports;
 pub mod roles;
+pub mod sms;
+pub mod webhooks;
 pub mod users;
 
 mod error;
@@ -153,7 +159,8 @@ impl Db {
             Pool::Sqlite(p) => sqlx::migrate!("./migrations/sqlite").run(p).await?,
             Pool::Postgres(p) => sqlx::migrate!("./migrations/postgres").run(p).await?,
         }
-        roles::ensure_builtin(self).await
+        roles::ensure_builtin(self).await?;
+        categories::ensure_defaults(self).await
     }
 
     pub async fn begin(&self) -> StoreResult<Tx> {

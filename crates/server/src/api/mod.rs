@@ -1,12 +1,16 @@
 //! The JSON API under `/api/v1`, one module per resource. The OpenAPI document is built
 //! from the same route list, so a route cannot exist without its documentation.
 
+pub mod alerts;
 pub mod areas;
 pub mod audit;
+pub mod categories;
 pub mod orgs;
+pub mod reports;
 pub mod roles;
 pub mod session;
 pub mod users;
+pub mod webhooks;
 
 use crate::AppState;
 use serde::Deserialize;
@@ -45,6 +49,10 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(users::router())
         .merge(roles::router())
         .merge(audit::router())
+        .merge(reports::router())
+        .merge(alerts::router())
+        .merge(categories::router())
+        .merge(webhooks::router())
 }
 
 /// `?page=&per_page=` on every list.

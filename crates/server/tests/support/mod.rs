@@ -94,6 +94,9 @@ pub struct TestApp {
     pub http: reqwest::Client,
     pub admin_token: String,
     pub tdb: TestDb,
+    /// Added to the real time by the app's clock: tests move time forward instead of sleeping.
+    pub offset: std::sync::Arc<std::sync::Mutex<chrono::Duration>>,
+    pub state: vigie_server::AppState,
 }
 
 pub const PASSWORD: &str = "fleuve niger 2026";
@@ -130,12 +133,16 @@ impl TestApp {
         tx.commit().await.unwrap();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
+        let offset = std::sync::Arc::new(std::sync::Mutex::new(chrono::Duration::zero()));
+        let o = offset.clone();
+        let clock: vigie_server::Clock = std::sync::Arc::new(move || vigie_storage::now() + *o.lock().unwrap());
+        let state = vigie_server::AppState { db: db.clone(), config: std::sync::Arc::new(config.clone()), clock: clock.clone() };
         let app_db = db.clone();
         tokio::spawn(async move {
-            vigie_server::serve(listener, app_db, config, std::future::pending()).await.unwrap();
+            vigie_server::serve(listener, app_db, config, clock, std::future::pending()).await.unwrap();
         });
         let http = reqwest::Client::builder().cookie_store(true).build().unwrap();
-        let mut app = TestApp { base, db, http, admin_token: String::new(), tdb };
+        let mut app = TestApp { base, db, http, admin_token: String::new(), tdb, offset, state };
         app.admin_token = app.user_token("admin", "admin", "ML").await;
         Some(app)
     }
@@ -158,6 +165,14 @@ impl TestApp {
         .await
         .unwrap();
         vigie_storage::auth::create_token(&self.db, u.id, "test", None, &actor).await.unwrap()
+    }
+
+    /// Moves the app's clock forward.
+    pub fn advance(&self, by: chrono::Duration) {
+        *self.offset.lock().unwrap() += by;
+    }
+    pub fn now(&self) -> chrono::DateTime<chrono::Utc> {
+        self.state.now()
     }
 
     pub fn url(&self, path: &str) -> String {

@@ -1,0 +1,340 @@
+//! Alerts: one row per event (the reports grouped under it) carrying its lifecycle —
+//! reported → verified → alerted → acknowledged → responded → closed — as the domain's
+//! `Alert`, with the escalation to responders driven by [`escalate_due`] and an injectable clock.
+
+use crate::audit::{self, Actor};
+use crate::{bind_args, run, run_tx, scope_sql, webhooks, Arg, Db, Page, StoreError, StoreResult, Tx};
+use chrono::{DateTime, Duration, Utc};
+use serde::{Deserialize, Serialize};
+use vigie_domain::area::{AreaCode, AreaPath};
+use vigie_domain::early_warning::alert::{Alert, AlertCommand, AlertState};
+use vigie_domain::early_warning::escalation::{next_escalation, EscalationRule, ResponderLevel};
+use vigie_domain::early_warning::indicators::{compute, Indicators, Period};
+use vigie_domain::early_warning::report::Report;
+use vigie_domain::early_warning::taxonomy::{CategoryCode, Severity};
+use vigie_domain::{Invalid, Msg};
+
+/// Opens the event for a report that matched no open event (state `reported`).
+pub(crate) async fn open_for_report(tx: &mut Tx, report: &Report, area: Option<&AreaPath>, now: DateTime<Utc>) -> StoreResult<i64> {
+    let path = area.cloned().unwrap_or(AreaPath(String::new()));
+    let mut alert = Alert::new(0, report.category.clone(), report.severity, path, now);
+    let title: String = report.text.chars().take(120).collect();
+    let title = if title.trim().is_empty() { report.category.as_str().to_string() } else { title };
+    let id: i64 = run_tx!(tx, c => sqlx::query_scalar(
+        "INSERT INTO alerts (category_code, severity, area_code, area_path, state, title, reported_at, doc, updated_at) VALUES ($1,$2,$3,$4,'reported',$5,$6,'{}',$6) RETURNING id"
+    ).bind(report.category.as_str()).bind(report.severity.level() as i32).bind(report.location.area.as_ref().map(|a| a.as_str().to_string()))
+     .bind(area.map(|p| p.0.clone())).bind(&title).bind(now).fetch_one(&mut **c).await?);
+    alert.id = id;
+    save_doc(tx, &alert, None, false, now).await?;
+    Ok(id)
+}
+
+async fn save_doc(tx: &mut Tx, a: &Alert, wake_at: Option<DateTime<Utc>>, needs_attention: bool, now: DateTime<Utc>) -> StoreResult<()> {
+    let outcome = a.outcome.map(|o| serde_json::to_value(o).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default());
+    run_tx!(tx, c => { sqlx::query(
+        "UPDATE alerts SET severity = $2, state = $3, alerted_at = $4, closed_at = $5, outcome = $6, wake_at = $7, needs_attention = $8, doc = $9, updated_at = $10 WHERE id = $1"
+    ).bind(a.id).bind(a.severity.level() as i32).bind(a.state.as_str()).bind(a.alerted_at).bind(a.closed_at).bind(outcome)
+     .bind(wake_at).bind(needs_attention).bind(serde_json::to_string(a).unwrap()).bind(now).execute(&mut **c).await?; });
+    Ok(())
+}
+
+async fn load_tx(tx: &mut Tx, id: i64) -> StoreResult<Alert> {
+    let doc: Option<String> = run_tx!(tx, c => sqlx::query_scalar("SELECT doc FROM alerts WHERE id = $1").bind(id).fetch_optional(&mut **c).await?);
+    let mut a: Alert = serde_json::from_str(&doc.ok_or(StoreError::NotFound)?).map_err(|e| StoreError::Other(format!("alert {id}: {e}")))?;
+    a.id = id;
+    Ok(a)
+}
+
+/// A new report joined the event: the event takes the highest severity seen.
+pub(crate) async fn touch_after_report(tx: &mut Tx, id: i64, severity: Severity, now: DateTime<Utc>) -> StoreResult<()> {
+    let mut a = load_tx(tx, id).await?;
+    if severity > a.severity && !a.state.is_terminal() {
+        a.severity = severity;
+        let (wake, attn): (Option<DateTime<Utc>>, bool) = run_tx!(tx, c => sqlx::query_as("SELECT wake_at, needs_attention FROM alerts WHERE id = $1").bind(id).fetch_one(&mut **c).await?);
+        save_doc(tx, &a, wake, attn, now).await?;
+    }
+    Ok(())
+}
+
+/// Verifying a report verifies its event if the event is still at `reported`.
+pub(crate) async fn verify_if_first_state(tx: &mut Tx, id: i64, actor: &Actor, now: DateTime<Utc>) -> StoreResult<()> {
+    let mut a = load_tx(tx, id).await?;
+    if a.state == AlertState::Reported && a.apply(AlertCommand::Verify, actor.id, now).is_ok() {
+        save_doc(tx, &a, None, false, now).await?;
+        audit::append(tx, actor, "alert.verify", "alert", &id.to_string(), serde_json::json!({})).await?;
+    }
+    Ok(())
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct AlertView {
+    pub id: i64,
+    pub title: String,
+    pub category_code: String,
+    pub severity: i32,
+    pub state: String,
+    pub area_code: Option<String>,
+    pub needs_attention: bool,
+    pub wake_at: Option<DateTime<Utc>>,
+    /// The full lifecycle: timestamps of every step, escalation, actions, outcome, history.
+    #[schema(value_type = Object)]
+    pub lifecycle: Alert,
+    pub report_ids: Vec<i64>,
+    #[serde(skip)]
+    pub area_path: Option<String>,
+}
+
+#[derive(sqlx::FromRow)]
+struct Row {
+    id: i64,
+    title: String,
+    category_code: String,
+    severity: i32,
+    state: String,
+    area_code: Option<String>,
+    area_path: Option<String>,
+    needs_attention: bool,
+    wake_at: Option<DateTime<Utc>>,
+    doc: String,
+}
+
+impl Row {
+    fn into_view(self, report_ids: Vec<i64>) -> StoreResult<AlertView> {
+        let mut lifecycle: Alert = serde_json::from_str(&self.doc).map_err(|e| StoreError::Other(e.to_string()))?;
+        lifecycle.id = self.id;
+        Ok(AlertView {
+            id: self.id,
+            title: self.title,
+            category_code: self.category_code,
+            severity: self.severity,
+            state: self.state,
+            area_code: self.area_code,
+            needs_attention: self.needs_attention,
+            wake_at: self.wake_at,
+            lifecycle,
+            report_ids,
+            area_path: self.area_path,
+        })
+    }
+}
+
+const COLS: &str = "id, title, category_code, severity, state, area_code, area_path, needs_attention, wake_at, doc";
+
+pub async fn get(db: &Db, id: i64) -> StoreResult<AlertView> {
+    let r: Option<Row> = run!(&db.write, c => sqlx::query_as(&format!("SELECT {COLS} FROM alerts WHERE id = $1")).bind(id).fetch_optional(c).await?);
+    let ids: Vec<i64> = run!(&db.write, c => sqlx::query_scalar("SELECT id FROM reports WHERE alert_id = $1 ORDER BY id").bind(id).fetch_all(c).await?);
+    r.ok_or(StoreError::NotFound)?.into_view(ids)
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct AlertFilter {
+    pub state: Option<String>,
+    pub category: Option<String>,
+    pub needs_attention: Option<bool>,
+}
+
+pub async fn list(db: &Db, scope: &[AreaPath], see_unplaced: bool, f: &AlertFilter, page: i64, per_page: i64) -> StoreResult<Page<AlertView>> {
+    let mut args = Vec::new();
+    let placed = scope_sql("area_path", scope, &mut args);
+    let mut conds = vec![if see_unplaced { format!("({placed} OR area_path IS NULL)") } else { placed }];
+    if let Some(s) = &f.state {
+        args.push(Arg::Text(s.clone()));
+        conds.push(format!("state = ${}", args.len()));
+    }
+    if let Some(c) = &f.category {
+        args.push(Arg::Text(c.clone()));
+        conds.push(format!("category_code = ${}", args.len()));
+    }
+    if let Some(n) = f.needs_attention {
+        conds.push(if n { "needs_attention".into() } else { "NOT needs_attention".into() });
+    }
+    let wher = conds.join(" AND ");
+    let count_sql = format!("SELECT COUNT(*) FROM alerts WHERE {wher}");
+    let sql = format!("SELECT {COLS} FROM alerts WHERE {wher} ORDER BY reported_at DESC, id DESC LIMIT {per_page} OFFSET {}", (page - 1) * per_page);
+    let total: i64 = run!(&db.read, c => bind_args!(sqlx::query_scalar(&count_sql), &args).fetch_one(c).await?);
+    let rows: Vec<Row> = run!(&db.read, c => bind_args!(sqlx::query_as(&sql), &args).fetch_all(c).await?);
+    let mut items = Vec::with_capacity(rows.len());
+    for r in rows {
+        items.push(r.into_view(Vec::new())?);
+    }
+    Ok(Page { items, total, page, per_page })
+}
+
+fn webhook_event(state: AlertState) -> Option<&'static str> {
+    match state {
+        AlertState::Alerted => Some("alert.raised"),
+        AlertState::Acknowledged => Some("alert.acknowledged"),
+        AlertState::Responded => Some("alert.responded"),
+        AlertState::Closed | AlertState::FalseAlarm | AlertState::Cancelled => Some("alert.closed"),
+        _ => None,
+    }
+}
+
+/// Applies a person's command to an alert. Raising it notifies the first responder level at once.
+pub async fn command(db: &Db, id: i64, cmd: AlertCommand, actor: &Actor, now: DateTime<Utc>) -> StoreResult<AlertView> {
+    let rules = rules(db).await?;
+    let mut tx = db.begin().await?;
+    let mut a = load_tx(&mut tx, id).await?;
+    let before = a.state;
+    let after = a.apply(cmd.clone(), actor.id, now).map_err(|m| Invalid::new("command", Msg::from(m)))?;
+    let (mut wake, mut attention) = (None, false);
+    if after == AlertState::Alerted {
+        (wake, attention) = escalate(&mut tx, db, &mut a, &rules, now).await?;
+    }
+    save_doc(&mut tx, &a, wake, attention, now).await?;
+    audit::append(&mut tx, actor, &format!("alert.{}", after.as_str()), "alert", &id.to_string(), serde_json::json!({"from": before.as_str(), "command": cmd})).await?;
+    if let Some(ev) = webhook_event(after) {
+        let path: Option<String> = run_tx!(&mut tx, c => sqlx::query_scalar("SELECT area_path FROM alerts WHERE id = $1").bind(id).fetch_one(&mut **c).await?);
+        webhooks::fan_out(&mut tx, ev, path.map(AreaPath).as_ref(), serde_json::json!({"id": id, "state": after.as_str(), "severity": a.severity.level(), "category": a.category.as_str(), "at": now, "outcome": a.outcome})).await?;
+    }
+    tx.commit().await?;
+    get(db, id).await
+}
+
+/// Carries out the next escalation step of an alert inside `tx`: queues the notification SMS,
+/// records it on the alert, and returns when to look again and whether a person must step in.
+async fn escalate(tx: &mut Tx, db: &Db, a: &mut Alert, rules: &[EscalationRule], now: DateTime<Utc>) -> StoreResult<(Option<DateTime<Utc>>, bool)> {
+    let plan = next_escalation(a, rules, now);
+    if let Some(n) = &plan.notify {
+        let text = notification_text(tx, a, n.after_missed.is_some()).await?;
+        crate::sms::queue(tx, db, &n.phone, &text, "alert", Some(a.id)).await?;
+        audit::append(tx, &Actor::system("escalation"), "alert.notify", "alert", &a.id.to_string(), serde_json::json!({"level": n.level, "responder": n.name, "deadline": n.deadline})).await?;
+        if n.after_missed.is_some() {
+            let path: Option<String> = run_tx!(tx, c => sqlx::query_scalar("SELECT area_path FROM alerts WHERE id = $1").bind(a.id).fetch_one(&mut **c).await?);
+            webhooks::fan_out(tx, "alert.escalated", path.map(AreaPath).as_ref(), serde_json::json!({"id": a.id, "level": n.level, "responder": n.name})).await?;
+        }
+    }
+    for e in plan.entries(now) {
+        a.record_escalation(e).map_err(|m| Invalid::new("escalation", Msg::from(m)))?;
+    }
+    Ok((plan.wake_at, !plan.attention.is_empty()))
+}
+
+/// The responder's SMS, in French (the working language of Mali's administration), one SMS long.
+async fn notification_text(tx: &mut Tx, a: &Alert, escalated: bool) -> StoreResult<String> {
+    let label: Option<String> = run_tx!(tx, c => sqlx::query_scalar("SELECT label_fr FROM categories WHERE code = $1").bind(a.category.as_str()).fetch_optional(&mut **c).await?);
+    let place: Option<String> = run_tx!(tx, c => sqlx::query_scalar("SELECT ar.name FROM alerts al JOIN areas ar ON ar.code = al.area_code WHERE al.id = $1").bind(a.id).fetch_optional(&mut **c).await?);
+    let text = format!(
+        "{}ALERTE Vigie {} : {} a {}, gravite {}/4. Repondez OK {} pour accuser reception.",
+        if escalated { "ESCALADE " } else { "" },
+        a.id,
+        label.unwrap_or_else(|| a.category.as_str().into()),
+        place.unwrap_or_else(|| "lieu a preciser".into()),
+        a.severity.level(),
+        a.id
+    );
+    Ok(text.chars().take(160).collect())
+}
+
+/// Runs every escalation that is due at `now` (called by the scheduler; tests pass their own clock).
+pub async fn escalate_due(db: &Db, now: DateTime<Utc>) -> StoreResult<usize> {
+    let due: Vec<i64> = run!(&db.write, c => sqlx::query_scalar("SELECT id FROM alerts WHERE wake_at IS NOT NULL AND wake_at <= $1 AND state = 'alerted' ORDER BY wake_at LIMIT 200").bind(now).fetch_all(c).await?);
+    if due.is_empty() {
+        return Ok(0);
+    }
+    let rules = rules(db).await?;
+    let mut n = 0;
+    for id in due {
+        let mut tx = db.begin().await?;
+        let mut a = load_tx(&mut tx, id).await?;
+        if a.state != AlertState::Alerted {
+            continue;
+        }
+        let (wake, attention) = escalate(&mut tx, db, &mut a, &rules, now).await?;
+        save_doc(&mut tx, &a, wake, attention, now).await?;
+        tx.commit().await?;
+        n += 1;
+    }
+    Ok(n)
+}
+
+// ---- Escalation rules ----
+
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct LevelSpec {
+    /// "Brigade de gendarmerie de Djenné", "Préfet de Koro"…
+    pub name: String,
+    /// E.164 or Malian national format; none = this level is skipped and flagged.
+    pub phone: Option<String>,
+    pub ack_minutes: i64,
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct RuleView {
+    pub id: i64,
+    pub category_code: Option<String>,
+    pub min_severity: i32,
+    pub area_code: String,
+    pub levels: Vec<LevelSpec>,
+}
+
+fn to_domain_levels(levels: &[LevelSpec]) -> Result<Vec<ResponderLevel>, Invalid> {
+    levels
+        .iter()
+        .enumerate()
+        .map(|(i, l)| {
+            let phone = l
+                .phone
+                .as_deref()
+                .filter(|p| !p.trim().is_empty())
+                .map(vigie_domain::phone::Phone::parse)
+                .transpose()
+                .map_err(|m| Invalid::new(format!("levels[{i}].phone"), Msg::from(m)))?;
+            if !(1..=7 * 24 * 60).contains(&l.ack_minutes) {
+                return Err(Invalid::new(format!("levels[{i}].ack_minutes"), Msg::InvalidPeriod));
+            }
+            Ok(ResponderLevel { name: l.name.clone(), phone, ack_deadline: Duration::minutes(l.ack_minutes) })
+        })
+        .collect()
+}
+
+pub async fn create_rule(db: &Db, category: Option<&str>, min_severity: i32, area: &AreaCode, levels: Vec<LevelSpec>, actor: &Actor) -> StoreResult<RuleView> {
+    let cat = category.map(|c| CategoryCode::parse(c).map_err(|m| Invalid::new("category_code", Msg::from(m)))).transpose()?;
+    let sev = Severity::from_level(min_severity.clamp(0, 255) as u8).map_err(|m| Invalid::new("min_severity", Msg::from(m)))?;
+    let path = crate::areas::path_of(db, area, "area_code").await?;
+    EscalationRule::new(cat.clone(), sev, path, to_domain_levels(&levels)?).map_err(|m| Invalid::new("levels", Msg::from(m)))?;
+    let mut tx = db.begin().await?;
+    let id: i64 = run_tx!(&mut tx, c => sqlx::query_scalar("INSERT INTO escalation_rules (category_code, min_severity, area_code, levels, created_at) VALUES ($1,$2,$3,$4,$5) RETURNING id")
+        .bind(cat.as_ref().map(|c| c.as_str().to_string())).bind(min_severity).bind(area.as_str()).bind(serde_json::to_string(&levels).unwrap()).bind(crate::now())
+        .fetch_one(&mut **c).await?);
+    audit::append(&mut tx, actor, "escalation_rule.create", "escalation_rule", &id.to_string(), serde_json::json!({"area": area, "category": category, "levels": levels.len()})).await?;
+    tx.commit().await?;
+    Ok(RuleView { id, category_code: category.map(str::to_string), min_severity, area_code: area.to_string(), levels })
+}
+
+pub async fn list_rules(db: &Db) -> StoreResult<Vec<(RuleView, AreaPath)>> {
+    let rows: Vec<(i64, Option<String>, i32, String, String, String)> = run!(&db.read, c => sqlx::query_as(
+        "SELECT r.id, r.category_code, r.min_severity, r.area_code, r.levels, a.path FROM escalation_rules r JOIN areas a ON a.code = r.area_code ORDER BY r.id"
+    ).fetch_all(c).await?);
+    Ok(rows
+        .into_iter()
+        .map(|(id, category_code, min_severity, area_code, levels, path)| {
+            (RuleView { id, category_code, min_severity, area_code, levels: serde_json::from_str(&levels).unwrap_or_default() }, AreaPath(path))
+        })
+        .collect())
+}
+
+async fn rules(db: &Db) -> StoreResult<Vec<EscalationRule>> {
+    let mut out = Vec::new();
+    for (r, path) in list_rules(db).await? {
+        let cat = r.category_code.as_deref().and_then(|c| CategoryCode::parse(c).ok());
+        let Ok(sev) = Severity::from_level(r.min_severity as u8) else { continue };
+        let Ok(levels) = to_domain_levels(&r.levels) else { continue };
+        if let Ok(rule) = EscalationRule::new(cat, sev, path, levels) {
+            out.push(rule);
+        }
+    }
+    Ok(out)
+}
+
+// ---- Indicators ----
+
+/// Early-warning indicators for an area and period, computed from the alert records.
+pub async fn indicators(db: &Db, area: &AreaPath, period: Period, as_of: DateTime<Utc>) -> StoreResult<Indicators> {
+    let (lo, hi) = area.descendant_range();
+    let docs: Vec<String> = run!(&db.read, c => sqlx::query_scalar(
+        "SELECT doc FROM alerts WHERE (area_path = $1 OR (area_path >= $2 AND area_path < $3)) AND reported_at < $4"
+    ).bind(&area.0).bind(lo).bind(hi).bind(period.end).fetch_all(c).await?);
+    let alerts: Vec<Alert> = docs.iter().filter_map(|d| serde_json::from_str(d).ok()).collect();
+    Ok(compute(&alerts, area, period, as_of))
+}

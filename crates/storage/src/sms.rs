@@ -1,0 +1,101 @@
+//! The SMS outbox and inbox. Phone numbers are sealed at rest (a reporter's number is as
+//! sensitive as their name) and found again through a blind index.
+
+use crate::{jobs, run, run_tx, Db, StoreError, StoreResult, Tx};
+use chrono::{DateTime, Utc};
+use vigie_domain::phone::Phone;
+
+pub const QUEUE: &str = "sms";
+
+fn phone_context(table: &str) -> String {
+    format!("{table}.phone")
+}
+
+/// Queues an SMS in the caller's transaction (sent by the SMS worker after commit).
+pub async fn queue(tx: &mut Tx, db: &Db, to: &Phone, text: &str, purpose: &str, alert_id: Option<i64>) -> StoreResult<i64> {
+    let keys = db.keys()?;
+    let sealed = keys.seal(to.as_str().as_bytes(), &phone_context("sms_outbox"));
+    let index = keys.blind_index("phone", to.as_str());
+    let id: i64 = run_tx!(tx, c => sqlx::query_scalar(
+        "INSERT INTO sms_outbox (to_sealed, to_index, text, purpose, alert_id, created_at) VALUES ($1,$2,$3,$4,$5,$6) RETURNING id"
+    ).bind(sealed).bind(index).bind(text).bind(purpose).bind(alert_id).bind(crate::now()).fetch_one(&mut **c).await?);
+    jobs::enqueue(tx, QUEUE, &serde_json::json!({"outbox_id": id}), Some(&format!("sms:{id}")), crate::now()).await?;
+    Ok(id)
+}
+
+pub struct Outgoing {
+    pub id: i64,
+    pub to: String,
+    pub text: String,
+    pub status: String,
+}
+
+pub async fn outgoing(db: &Db, id: i64) -> StoreResult<Outgoing> {
+    let r: Option<(i64, String, String, String)> = run!(&db.write, c => sqlx::query_as("SELECT id, to_sealed, text, status FROM sms_outbox WHERE id = $1").bind(id).fetch_optional(c).await?);
+    let (id, sealed, text, status) = r.ok_or(StoreError::NotFound)?;
+    let to = db.keys()?.open_string(&sealed, &phone_context("sms_outbox")).map_err(|e| StoreError::Other(e.to_string()))?;
+    Ok(Outgoing { id, to, text, status })
+}
+
+pub async fn mark_sent(db: &Db, id: i64, now: DateTime<Utc>) -> StoreResult<()> {
+    run!(&db.write, c => { sqlx::query("UPDATE sms_outbox SET status = 'sent', sent_at = $2, attempts = attempts + 1 WHERE id = $1 AND status = 'queued'").bind(id).bind(now).execute(c).await?; });
+    Ok(())
+}
+
+pub async fn mark_attempt_failed(db: &Db, id: i64, error: &str, give_up: bool) -> StoreResult<()> {
+    let status = if give_up { "failed" } else { "queued" };
+    run!(&db.write, c => { sqlx::query("UPDATE sms_outbox SET status = $2, last_error = $3, attempts = attempts + 1 WHERE id = $1").bind(id).bind(status).bind(error).execute(c).await?; });
+    Ok(())
+}
+
+/// A delivery report from the gateway (Kannel: 1 delivered, 2 failed, 4 buffered, 8 accepted by the SMSC, 16 rejected).
+pub async fn record_dlr(db: &Db, id: i64, status: i32, now: DateTime<Utc>) -> StoreResult<bool> {
+    let new_status = match status {
+        1 => Some("delivered"),
+        2 | 16 => Some("failed"),
+        _ => None,
+    };
+    let n = run!(&db.write, c => sqlx::query("UPDATE sms_outbox SET dlr_status = $2, dlr_at = $3, status = COALESCE($4, status) WHERE id = $1")
+        .bind(id).bind(status).bind(now).bind(new_status).execute(c).await?.rows_affected());
+    Ok(n == 1)
+}
+
+#[derive(Debug, Clone, serde::Serialize, sqlx::FromRow, utoipa::ToSchema)]
+pub struct OutboxView {
+    pub id: i64,
+    pub purpose: String,
+    pub alert_id: Option<i64>,
+    pub status: String,
+    pub attempts: i32,
+    pub dlr_status: Option<i32>,
+    pub created_at: DateTime<Utc>,
+    pub sent_at: Option<DateTime<Utc>>,
+}
+
+pub async fn outbox_for_alert(db: &Db, alert_id: i64) -> StoreResult<Vec<OutboxView>> {
+    Ok(run!(&db.read, c => sqlx::query_as("SELECT id, purpose, alert_id, status, attempts, dlr_status, created_at, sent_at FROM sms_outbox WHERE alert_id = $1 ORDER BY id")
+        .bind(alert_id).fetch_all(c).await?))
+}
+
+/// An inbound SMS, stored before anything else is done with it. Returns None when the
+/// gateway's id was seen already (a retry): the first copy was kept.
+pub async fn record_inbound(tx: &mut Tx, db: &Db, gateway_id: Option<&str>, from: &str, text: &str, kind: &str, now: DateTime<Utc>) -> StoreResult<Option<i64>> {
+    let keys = db.keys()?;
+    let sealed = keys.seal(from.as_bytes(), &phone_context("sms_inbox"));
+    let index = keys.blind_index("phone", from);
+    let id: Option<i64> = run_tx!(tx, c => sqlx::query_scalar(
+        "INSERT INTO sms_inbox (gateway_id, from_sealed, from_index, text, kind, received_at) VALUES ($1,$2,$3,$4,$5,$6) ON CONFLICT (gateway_id) DO NOTHING RETURNING id"
+    ).bind(gateway_id).bind(sealed).bind(index).bind(text).bind(kind).bind(now).fetch_optional(&mut **c).await?);
+    Ok(id)
+}
+
+pub async fn link_inbound_report(tx: &mut Tx, inbox_id: i64, report_id: i64) -> StoreResult<()> {
+    run_tx!(tx, c => { sqlx::query("UPDATE sms_inbox SET report_id = $2 WHERE id = $1").bind(inbox_id).bind(report_id).execute(&mut **c).await?; });
+    Ok(())
+}
+
+/// How many SMS this number sent since `since` (for per-number rate limits).
+pub async fn inbound_count_since(db: &Db, from: &str, since: DateTime<Utc>) -> StoreResult<i64> {
+    let index = db.keys()?.blind_index("phone", from);
+    Ok(run!(&db.write, c => sqlx::query_scalar("SELECT COUNT(*) FROM sms_inbox WHERE from_index = $1 AND received_at >= $2").bind(index).bind(since).fetch_one(c).await?))
+}
