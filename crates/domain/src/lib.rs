@@ -4,6 +4,7 @@
 pub mod access;
 pub mod area;
 pub mod audit;
+pub mod cases;
 pub mod error;
 pub mod i18n;
 pub mod import;
