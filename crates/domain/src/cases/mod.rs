@@ -9,10 +9,12 @@
 
 pub mod builtin;
 pub mod msg;
+pub mod receipt;
 pub mod workflow;
 
 pub use builtin::{builtin_workflows, denunciation, inspection_mission, monitoring_finding, violation};
 pub use msg::CaseMsg;
+pub use receipt::{ct_eq, LockoutDecision, LockoutPolicy, LockoutState, ReceiptCode, ReceiptHash, ReceiptKey};
 pub use workflow::{
     is_overdue, open_case, overdue_days, provided_fields, transition, Actor, Allowed, CaseError, FieldDef, Label, StateDef, TransitionDef,
     TransitionOutcome, WorkflowDef, WorkflowSpec,
