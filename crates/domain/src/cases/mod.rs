@@ -8,13 +8,17 @@
 //! Pure: the caller supplies `now`, random bytes and keys.
 
 pub mod builtin;
+pub mod identity;
 pub mod msg;
 pub mod receipt;
+pub mod suppression;
 pub mod workflow;
 
 pub use builtin::{builtin_workflows, denunciation, inspection_mission, monitoring_finding, violation};
+pub use identity::{IdentityPolicy, REDACTED};
 pub use msg::CaseMsg;
 pub use receipt::{ct_eq, LockoutDecision, LockoutPolicy, LockoutState, ReceiptCode, ReceiptHash, ReceiptKey};
+pub use suppression::{derivable, suppress, CountRow, MinCount, Published, PublishedTable, DEFAULT_K};
 pub use workflow::{
     is_overdue, open_case, overdue_days, provided_fields, transition, Actor, Allowed, CaseError, FieldDef, Label, StateDef, TransitionDef,
     TransitionOutcome, WorkflowDef, WorkflowSpec,
