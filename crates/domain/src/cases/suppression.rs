@@ -13,17 +13,16 @@
 //! 1. **Primary**: every entry, total or cell, with `1 <= n < k` is shown as "<k". Zeros are
 //!    shown: the absence of cases names nobody.
 //! 2. **Complementary**: a reader is assumed to know this rule, so to know that "<k" means
-//!    1..k-1 and "hidden" means at least k (only counts ≥ k are ever hidden). Combining those
-//!    bounds with every row and column sum (interval propagation over all the lines of the
-//!    table, repeated until nothing tightens), no suppressed entry may be pinned to a single
-//!    value. While one is, the smallest shown count ≥ k in its row or column (cells before
-//!    totals) is hidden too, and the check runs again.
-//! 3. If nothing is left to hide and a value is still pinned, the whole table is withheld.
+//!    1..k-1 and "hidden" means at least k (only counts ≥ k are ever hidden). Given those
+//!    bounds and every published row, column and grand total, no suppressed entry may have
+//!    only one possible value, whatever combination of rows and columns the reader uses
+//!    (exact audit, see `exposed`). While one has, a shown count ≥ k is hidden too, chosen
+//!    in the rows and columns of the exposed entries: cells before totals, then the one
+//!    sharing a line with the most exposed entries, then the smallest; and the audit runs again.
+//! 3. If nothing is left to hide and a value is still exposed, the whole table is withheld.
 //!
-//! Interval propagation is weaker than a full linear-programming audit (τ-ARGUS style): it
-//! can miss an inference that needs several lines combined at once. The tests check the
-//! shipped examples against an exhaustive search of every table consistent with the
-//! published one.
+//! The tests check the audit against an exhaustive search of every table consistent with
+//! the published one.
 
 use super::msg::CaseMsg;
 use crate::Lang;
@@ -115,81 +114,85 @@ impl PublishedTable {
     }
 }
 
-/// Suppressed entries of `table` whose exact value follows from what it shows (grid
-/// coordinates, see [`PublishedTable::grid`]). Empty for a table [`suppress`] returns.
-pub fn derivable(table: &PublishedTable) -> Vec<(usize, usize)> {
+/// Suppressed entries of `table` whose exact value follows from what it shows, given the true
+/// counts (`truth`, on the same grid, see [`PublishedTable::grid`]). Empty for every table
+/// [`suppress`] returns; exposed so storage can re-check a table before publishing it.
+pub fn derivable(table: &PublishedTable, truth: &[Vec<u64>]) -> Vec<(usize, usize)> {
     if table.withheld {
         return Vec::new();
     }
-    pinned(&table.grid(), table.k.get())
+    exposed(&table.grid(), truth, table.k.get())
 }
 
-const INF: i128 = 1 << 80;
-const MAX_SWEEPS: usize = 10_000;
-
-fn pinned(grid: &[Vec<Published>], k: u64) -> Vec<(usize, usize)> {
-    let rows = grid.len();
-    let cols = grid.first().map_or(0, Vec::len);
-    if rows == 0 || cols == 0 {
+/// The exact audit. Write each total with a minus sign (y = x inside, −x on the row and column
+/// totals, +x for the grand total): then every row and every column of y sums to zero, and
+/// two tables agreeing with what is published differ by a circulation on the suppressed
+/// entries. Such a difference splits into simple alternating cycles whose signs agree with it
+/// (row/column sum tables are network matrices), so an entry can take another value exactly
+/// when some alternating cycle through it can be shifted by one unit without any entry
+/// leaving its published range ("<k": 1..k-1, hidden: k and up). Searched as a path in a
+/// directed graph of rows and columns.
+fn exposed(grid: &[Vec<Published>], truth: &[Vec<u64>], k: u64) -> Vec<(usize, usize)> {
+    let nrows = grid.len();
+    let ncols = grid.first().map_or(0, Vec::len);
+    if nrows == 0 || ncols == 0 {
         return Vec::new();
     }
-    let k = i128::from(k);
-    let mut lo = vec![vec![0i128; cols]; rows];
-    let mut hi = vec![vec![0i128; cols]; rows];
-    for i in 0..rows {
-        for j in 0..cols {
-            (lo[i][j], hi[i][j]) = match grid[i][j] {
-                Published::Count(n) => (i128::from(n), i128::from(n)),
-                Published::Small => (1, k - 1),
-                Published::Hidden => (k, INF),
-            };
+    let (last_r, last_c) = (nrows - 1, ncols - 1);
+    // x changes by `sign` when y goes up by one.
+    let sign = |i: usize, j: usize| if (i == last_r) != (j == last_c) { -1i64 } else { 1 };
+    let can_move = |i: usize, j: usize, dx: i64| -> bool {
+        let v = truth[i][j] as i64 + dx;
+        match grid[i][j] {
+            Published::Count(_) => false,
+            Published::Small => v >= 1 && v < k as i64,
+            Published::Hidden => v >= k as i64,
+        }
+    };
+    // Nodes: rows 0..nrows, then columns nrows..nrows+ncols.
+    // Arc row i -> col j: y_ij may go up. Arc col j -> row i: y_ij may go down.
+    let n = nrows + ncols;
+    let mut arcs: Vec<Vec<(usize, (usize, usize))>> = vec![Vec::new(); n];
+    for i in 0..nrows {
+        for j in 0..ncols {
+            if !grid[i][j].is_suppressed() {
+                continue;
+            }
+            if can_move(i, j, sign(i, j)) {
+                arcs[i].push((nrows + j, (i, j)));
+            }
+            if can_move(i, j, -sign(i, j)) {
+                arcs[nrows + j].push((i, (i, j)));
+            }
         }
     }
-    // Every line: members add up to the last entry.
-    let mut lines: Vec<Vec<(usize, usize)>> = Vec::new();
-    for i in 0..rows {
-        lines.push((0..cols).map(|j| (i, j)).collect());
-    }
-    for j in 0..cols {
-        lines.push((0..rows).map(|i| (i, j)).collect());
-    }
-    let clamp = |v: i128| v.min(INF);
-    let mut converged = false;
-    for _ in 0..MAX_SWEEPS {
-        let mut changed = false;
-        for line in &lines {
-            let (members, total) = line.split_at(line.len() - 1);
-            let t = total[0];
-            let sum_lo: i128 = members.iter().map(|&(i, j)| lo[i][j]).sum();
-            let sum_hi: i128 = members.iter().map(|&(i, j)| clamp(hi[i][j])).sum();
-            // The total lies within the members' sums…
-            let (nlo, nhi) = (lo[t.0][t.1].max(sum_lo), clamp(hi[t.0][t.1].min(sum_hi)));
-            if (nlo, nhi) != (lo[t.0][t.1], hi[t.0][t.1]) {
-                (lo[t.0][t.1], hi[t.0][t.1]) = (nlo, nhi);
-                changed = true;
+    let path_avoiding = |from: usize, to: usize, skip: (usize, usize)| -> bool {
+        let mut seen = vec![false; n];
+        let mut stack = vec![from];
+        seen[from] = true;
+        while let Some(u) = stack.pop() {
+            if u == to {
+                return true;
             }
-            // …and each member is the total minus the others.
-            for &(i, j) in members {
-                let others_lo = sum_lo - lo[i][j];
-                let others_hi = sum_hi - clamp(hi[i][j]);
-                let nhi = if hi[t.0][t.1] >= INF { hi[i][j] } else { hi[i][j].min(hi[t.0][t.1] - others_lo) };
-                let nlo = if others_hi >= INF { lo[i][j] } else { lo[i][j].max(lo[t.0][t.1] - others_hi) };
-                if (nlo, nhi) != (lo[i][j], hi[i][j]) {
-                    (lo[i][j], hi[i][j]) = (nlo, nhi);
-                    changed = true;
+            for &(w, e) in &arcs[u] {
+                if e != skip && !seen[w] {
+                    seen[w] = true;
+                    stack.push(w);
                 }
             }
         }
-        if !changed {
-            converged = true;
-            break;
-        }
-    }
+        false
+    };
     let mut out = Vec::new();
-    for i in 0..rows {
-        for j in 0..cols {
-            // Not converged: assume the worst, every suppressed entry is exposed.
-            if grid[i][j].is_suppressed() && (!converged || lo[i][j] >= hi[i][j]) {
+    for i in 0..nrows {
+        for j in 0..ncols {
+            if !grid[i][j].is_suppressed() {
+                continue;
+            }
+            let (row, col) = (i, nrows + j);
+            let up = can_move(i, j, sign(i, j)) && path_avoiding(col, row, (i, j));
+            let down = can_move(i, j, -sign(i, j)) && path_avoiding(row, col, (i, j));
+            if !up && !down {
                 out.push((i, j));
             }
         }
@@ -228,7 +231,7 @@ pub fn suppress(counts: &[CountRow], k: MinCount) -> PublishedTable {
 
     let mut withheld = false;
     loop {
-        let exposed = pinned(&g, kk);
+        let exposed = exposed(&g, &v, kk);
         if exposed.is_empty() {
             break;
         }
@@ -327,13 +330,16 @@ mod tests {
                     (_, Published::Count(n)) if i == nr - 1 => Some(n.checked_sub(colsum[j])),
                     _ => None,
                 };
-                let values: Vec<u64> = match (forced, self.g[i][j]) {
+                let mut values: Vec<u64> = match (forced, self.g[i][j]) {
                     (Some(None), _) => vec![],
                     (Some(Some(v)), p) => if (self.fits)(p, v) { vec![v] } else { vec![] },
                     (None, Published::Count(n)) => vec![n],
                     (None, Published::Small) => (1..self.k).collect(),
                     (None, Published::Hidden) => (self.k..=self.cap).collect(),
                 };
+                // Search near the true table first: an alternative, if any, is usually close.
+                let truth = self.truth[i][j];
+                values.sort_by_key(|v| v.abs_diff(truth));
                 for v in values {
                     if (i, j) == self.target && v == self.truth[i][j] {
                         continue;
@@ -370,7 +376,7 @@ mod tests {
 
     fn assert_safe(t: &PublishedTable, truth: &[&[u64]]) {
         assert!(!t.withheld);
-        assert_eq!(derivable(t), vec![]);
+        assert_eq!(derivable(t, &truth_grid(truth)), vec![]);
         let cap = truth.iter().flat_map(|r| r.iter()).sum::<u64>() + 10;
         let tg = truth_grid(truth);
         for (i, r) in t.grid().iter().enumerate() {
@@ -408,8 +414,8 @@ mod tests {
             grand_total: Published::Count(54),
             withheld: false,
         };
-        assert!(derivable(&t).contains(&(0, 0)));
         let truth = truth_grid(&[&[1, 12, 14], &[8, 9, 10]]);
+        assert_eq!(derivable(&t, &truth), vec![(0, 0)]);
         assert!(!alternative_exists(&t, &truth, (0, 0), 80));
         // Same table with the complements a correct rule would add: no longer derivable.
         let mut safe = t.clone();
@@ -417,6 +423,44 @@ mod tests {
         safe.cells[1][0] = Published::Hidden;
         safe.cells[1][1] = Published::Hidden;
         assert!(alternative_exists(&safe, &truth, (0, 0), 80));
+        assert_eq!(derivable(&safe, &truth), vec![]);
+    }
+
+    /// A table laid out from its grid (last row and column are the totals).
+    fn from_grid(g: Vec<Vec<Published>>) -> PublishedTable {
+        let (nr, nc) = (g.len() - 1, g[0].len() - 1);
+        PublishedTable {
+            k: MinCount::default(),
+            rows: (0..nr).map(|i| (format!("L{i}"), "A".to_string())).collect(),
+            cols: (0..nc).map(|j| ("d".to_string(), format!("O{j}"))).collect(),
+            cells: g[..nr].iter().map(|r| r[..nc].to_vec()).collect(),
+            row_totals: g[..nr].iter().map(|r| r[nc]).collect(),
+            col_totals: g[nr][..nc].to_vec(),
+            grand_total: g[nr][nc],
+            withheld: false,
+        }
+    }
+
+    #[test]
+    fn inference_across_several_lines_is_caught() {
+        // Each line alone leaves (1, 3) anywhere in 1..3, but rows 0 and 3, column 0 and
+        // column 3 together force it to 1: x03 = 8 - x00, x33 = 22 - x30, x00 + x30 <= 4, so
+        // x13 = 27 - x03 - x33 = x00 + x30 - 3 >= 1 forces x00 + x30 = 4 and x13 = 1.
+        // (Interval propagation, an earlier version of this rule, let this one through.)
+        use Published::{Count as C, Hidden as H, Small as S};
+        let m: &[&[u64]] = &[&[1, 13, 15, 7], &[0, 8, 13, 1], &[0, 8, 8, 24], &[3, 9, 21, 19]];
+        let t = from_grid(vec![
+            vec![S, C(13), C(15), H, C(36)],
+            vec![C(0), H, H, S, C(22)],
+            vec![C(0), H, H, C(24), C(40)],
+            vec![S, C(9), C(21), H, C(52)],
+            vec![S, H, C(57), C(51), C(150)],
+        ]);
+        let truth = truth_grid(m);
+        assert!(!alternative_exists(&t, &truth, (1, 3), 160));
+        assert!(derivable(&t, &truth).contains(&(1, 3)));
+        // And what `suppress` publishes for the same counts holds up.
+        assert_safe(&suppress(&from_matrix(m), MinCount::default()), m);
     }
 
     #[test]
@@ -497,6 +541,7 @@ mod tests {
 
     fn random_tables(n: usize) {
         let mut x: u64 = 0x9e3779b97f4a7c15;
+        let mut leaks_seen = 0;
         let mut next = |m: u64| {
             x ^= x << 13;
             x ^= x >> 7;
@@ -510,6 +555,23 @@ mod tests {
                 .map(|_| (0..nc).map(|_| if next(3) == 0 { next(5) } else { 5 + next(20) }).collect())
                 .collect();
             let rows: Vec<&[u64]> = m.iter().map(Vec::as_slice).collect();
+            // The audit is exact: on the primary-only table it flags precisely the entries the
+            // exhaustive search cannot vary.
+            let tg = truth_grid(&rows);
+            let k = DEFAULT_K;
+            let naive = from_grid(
+                tg.iter().map(|r| r.iter().map(|&n| if n >= 1 && n < k { Published::Small } else { Published::Count(n) }).collect()).collect(),
+            );
+            let flagged = derivable(&naive, &tg);
+            leaks_seen += flagged.len();
+            let cap = tg[nr][nc] + 10;
+            for (i, r) in naive.grid().iter().enumerate() {
+                for (j, p) in r.iter().enumerate() {
+                    if p.is_suppressed() {
+                        assert_eq!(flagged.contains(&(i, j)), !alternative_exists(&naive, &tg, (i, j), cap), "{m:?} {:?}", (i, j));
+                    }
+                }
+            }
             let t = suppress(&from_matrix(&rows), MinCount::default());
             if t.withheld {
                 assert!(t.grid().iter().flatten().all(|p| *p == Published::Hidden));
@@ -517,6 +579,8 @@ mod tests {
                 assert_safe(&t, &rows);
             }
         }
+        // The sample did contain tables that primary suppression alone would have leaked.
+        assert!(leaks_seen > n / 10, "{leaks_seen}");
     }
 
     #[test]
@@ -536,7 +600,7 @@ mod tests {
         // k = 3: "<3" is 1 or 2; a lone 1 against a total of 1 cannot be hidden: withheld.
         let m: &[&[u64]] = &[&[1, 0], &[0, 0]];
         let t = suppress(&from_matrix(m), MinCount::new(3).unwrap());
-        assert!(t.withheld || derivable(&t).is_empty());
+        assert!(t.withheld || derivable(&t, &truth_grid(m)).is_empty());
         assert!(MinCount::new(2).is_none());
     }
 
