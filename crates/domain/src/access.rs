@@ -76,6 +76,11 @@ pub fn builtin_roles() -> Vec<(&'static str, &'static str, Vec<Permission>)> {
             vec![AreasRead, OrgsRead, CasesRead, CasesHandle],
         ),
         (
+            "case_supervisor",
+            "Superviseur de dossiers (publication, saisine, sanctions) / Case supervisor",
+            vec![AreasRead, OrgsRead, CasesRead, CasesHandle],
+        ),
+        (
             "me_officer",
             "Chargé de suivi-évaluation / M&E officer",
             vec![AreasRead, OrgsRead, ReportsRead, FrameworkRead, FrameworkWrite, CommitteesRead, CommitteesWrite, FormsManage],

@@ -5,6 +5,7 @@ pub mod access;
 pub mod area;
 pub mod audit;
 pub mod budget;
+pub mod cases;
 pub mod early_warning;
 pub mod error;
 pub mod framework;
