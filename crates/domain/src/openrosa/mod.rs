@@ -11,9 +11,11 @@
 //! `submission.attachments` → `mapping::incident_report` or `mapping::tally` →
 //! `response(Nature::SubmitSuccess, …)`.
 
+pub mod submission;
 pub mod xform;
 mod xml;
 
+pub use submission::{export_tables, AttachmentRef, Entry, GeoPoint, Record, Submission, Table, Value};
 pub use xform::{Choice, Field, FieldKind, Label, Required, XForm};
 pub use xml::Limits;
 
