@@ -13,11 +13,13 @@
 
 pub mod submission;
 pub mod xform;
+pub mod xml_out;
 mod xml;
 
 pub use submission::{export_tables, AttachmentRef, Entry, GeoPoint, Record, Submission, Table, Value};
 pub use xform::{Choice, Field, FieldKind, Label, Required, XForm};
 pub use xml::Limits;
+pub use xml_out::{form_list, manifest, md5_hash, response, FormListEntry, MediaFileEntry, Nature};
 
 use crate::Lang;
 use serde::Serialize;
