@@ -11,11 +11,13 @@
 //! `submission.attachments` → `mapping::incident_report` or `mapping::tally` →
 //! `response(Nature::SubmitSuccess, …)`.
 
+pub mod mapping;
 pub mod submission;
 pub mod xform;
 pub mod xml_out;
 mod xml;
 
+pub use mapping::{incident_report, tally, ChoiceCounts, IncidentFields, IncidentReport, QuestionTally};
 pub use submission::{export_tables, AttachmentRef, Entry, GeoPoint, Record, Submission, Table, Value};
 pub use xform::{Choice, Field, FieldKind, Label, Required, XForm};
 pub use xml::Limits;
