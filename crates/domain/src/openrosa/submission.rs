@@ -207,6 +207,15 @@ impl Submission {
         })
     }
 
+    /// The form id and version a submission claims, to pick the form (and the version of it)
+    /// to parse it against. Same safety checks as `parse`.
+    pub fn identify(xml: &[u8]) -> Result<(String, Option<String>), OpenRosaInvalid> {
+        let root = xml::parse(xml, &Limits::default()).map_err(OpenRosaInvalid::doc)?;
+        let id = root.attr("id").map(str::trim).filter(|i| !i.is_empty()).ok_or(OpenRosaInvalid::doc(OpenRosaMsg::MissingFormId))?;
+        let version = root.attr("version").map(str::trim).filter(|v| !v.is_empty()).map(str::to_string);
+        Ok((id.to_string(), version))
+    }
+
     /// The value at an absolute path (`/data/lieu/commune`), outside repeats.
     pub fn value(&self, path: &str) -> Option<&Value> {
         let rest = path.trim_start_matches('/').split_once('/')?.1;
@@ -559,6 +568,13 @@ pub(crate) mod tests {
         assert_eq!(s.value("/data/lieu/commune"), Some(&Value::Choice("ML-5-MOPTI-MOPTI".into())));
         assert_eq!(s.value("/data/message_vocal"), Some(&Value::Empty));
         assert_eq!(s.attachments, vec![AttachmentRef { path: "/data/photo".into(), file_name: "1779350680123.jpg".into() }]);
+    }
+
+    #[test]
+    fn identifies_the_form_before_parsing() {
+        assert_eq!(Submission::identify(INCIDENT_SUBMISSION.as_bytes()), Ok(("vigie_incident".into(), Some("2026052101".into()))));
+        assert_eq!(Submission::identify(b"<data/>").unwrap_err().msg, OpenRosaMsg::MissingFormId);
+        assert_eq!(Submission::identify(b"<!DOCTYPE x><data id='a'/>").unwrap_err().msg, OpenRosaMsg::DtdForbidden);
     }
 
     #[test]
