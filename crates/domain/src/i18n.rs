@@ -3,6 +3,7 @@
 
 use crate::early_warning::EwMsg;
 use crate::framework::FrameworkMsg;
+use crate::openrosa::OpenRosaMsg;
 use crate::sms::SmsMsg;
 use serde::{Deserialize, Serialize};
 
@@ -37,9 +38,10 @@ impl Lang {
     }
 }
 
-/// Every user-facing message. Parameters are filled in by `Msg::text`. The early-warning, SMS
-/// and programme modules keep their own catalogues (`EwMsg`, `SmsMsg`, `FrameworkMsg`), which
-/// travel as `Msg` through `Ew`, `Sms` and `Framework` (`Msg::from(m)` or `m.into()`).
+/// Every user-facing message. Parameters are filled in by `Msg::text`. The early-warning, SMS,
+/// programme and ODK modules keep their own catalogues (`EwMsg`, `SmsMsg`, `FrameworkMsg`,
+/// `OpenRosaMsg`), which travel as `Msg` through `Ew`, `Sms`, `Framework` and `OpenRosa`
+/// (`Msg::from(m)` or `m.into()`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "key", content = "args", rename_all = "snake_case")]
 pub enum Msg {
@@ -100,6 +102,7 @@ pub enum Msg {
     Ew(Box<EwMsg>),
     Sms(Box<SmsMsg>),
     Framework(Box<FrameworkMsg>),
+    OpenRosa(Box<OpenRosaMsg>),
 }
 
 impl From<EwMsg> for Msg {
@@ -110,6 +113,11 @@ impl From<EwMsg> for Msg {
 impl From<SmsMsg> for Msg {
     fn from(m: SmsMsg) -> Msg {
         Msg::Sms(Box::new(m))
+    }
+}
+impl From<OpenRosaMsg> for Msg {
+    fn from(m: OpenRosaMsg) -> Msg {
+        Msg::OpenRosa(Box::new(m))
     }
 }
 /// A `FrameworkMsg::Common` comes back as the `Msg` it wraps.
@@ -299,6 +307,7 @@ impl Msg {
             Ew(m) => m.text(lang),
             Sms(m) => m.text(lang),
             Framework(m) => m.text(lang),
+            OpenRosa(m) => m.text(lang),
         }
     }
 }

@@ -11,6 +11,7 @@ pub mod error;
 pub mod framework;
 pub mod i18n;
 pub mod import;
+pub mod openrosa;
 pub mod password;
 pub mod phone;
 pub mod sms;
