@@ -6,6 +6,7 @@ pub mod api;
 pub mod auth;
 pub mod error;
 pub mod ops;
+pub mod web;
 
 use axum::Router;
 use std::sync::Arc;
@@ -55,6 +56,7 @@ pub fn app(db: Db, config: ServerConfig) -> Router {
             }),
         )
         .merge(ops::router())
+        .merge(web::router())
         .fallback(|| async { error::ApiError::from(vigie_domain::Msg::NotFound) })
         .layer(axum::middleware::from_fn(ops::track_metrics))
         .layer(axum::extract::DefaultBodyLimit::max(state.config.body_limit))
