@@ -10,6 +10,12 @@
 //!   FR/EN switch, then `Accept-Language`, then French.
 //! - Errors: handlers return [`WebError`]; the router's layer renders it as an HTML page in the
 //!   reader's language (the API's errors stay RFC 7807 documents).
+//!
+//! Adding a page: a handler `async fn x(State(s): State<AppState>, page: Page) -> WebResult`
+//! (or `form: FormPost` for a POST) that checks access with `page.auth.require…`/`scope`, then
+//! `page.render("x.html", context! { … })`; the route in its module's `router()`; the template
+//! `templates/x.html` (`{% extends "base.html" %}`) listed in `render::TEMPLATES`; its words in
+//! `i18n.rs` (the template test fails on a missing key); a menu entry in `base.html` if needed.
 
 pub mod admin;
 pub mod areas;
