@@ -18,3 +18,4 @@ echo "PostgreSQL de test / test PostgreSQL: ${VIGIE_TEST_PG_URL}" >&2
 
 cargo build --workspace --bins --quiet
 cargo nextest run --workspace --profile ci "$@"
+scripts/browser-tests.sh    # the web pages in headless Chromium (tests/browser)

@@ -39,7 +39,7 @@ impl Auth {
     }
 }
 
-fn cookie<'a>(headers: &'a axum::http::HeaderMap, name: &str) -> Option<&'a str> {
+pub(crate) fn cookie<'a>(headers: &'a axum::http::HeaderMap, name: &str) -> Option<&'a str> {
     headers
         .get_all(header::COOKIE)
         .iter()
@@ -74,23 +74,28 @@ impl FromRequestParts<AppState> for Auth {
                 Credential::Unknown => Err(Msg::NotAuthenticated.into()),
             };
         }
-        let Some(cookie) = cookie(&parts.headers, SESSION_COOKIE) else {
-            return Err(Msg::NotAuthenticated.into());
-        };
-        match vigie_storage::auth::session(&state.db, cookie).await? {
-            SessionState::Valid { user_id, csrf } => {
-                let safe = matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS);
-                if !safe {
-                    let sent = parts.headers.get(CSRF_HEADER).and_then(|v| v.to_str().ok()).unwrap_or("");
-                    if !same_secret(sent, &csrf) {
-                        return Err(Msg::CsrfMissing.into());
-                    }
-                }
-                Ok(Auth { principal: principal_of(state, user_id).await?, via_session: true })
+        let (auth, csrf) = session_auth(state, &parts.headers).await?;
+        let safe = matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS);
+        if !safe {
+            let sent = parts.headers.get(CSRF_HEADER).and_then(|v| v.to_str().ok()).unwrap_or("");
+            if !same_secret(sent, &csrf) {
+                return Err(Msg::CsrfMissing.into());
             }
-            SessionState::Expired => Err(Msg::TokenExpired.into()),
-            SessionState::Unknown => Err(Msg::NotAuthenticated.into()),
         }
+        Ok(auth)
+    }
+}
+
+/// The browser session named by the request's cookie, with its CSRF token (which the caller
+/// must check on unsafe requests: a header for the API, a hidden form field for web pages).
+pub async fn session_auth(state: &AppState, headers: &axum::http::HeaderMap) -> Result<(Auth, String), ApiError> {
+    let Some(cookie) = cookie(headers, SESSION_COOKIE) else {
+        return Err(Msg::NotAuthenticated.into());
+    };
+    match vigie_storage::auth::session(&state.db, cookie).await? {
+        SessionState::Valid { user_id, csrf } => Ok((Auth { principal: principal_of(state, user_id).await?, via_session: true }, csrf)),
+        SessionState::Expired => Err(Msg::TokenExpired.into()),
+        SessionState::Unknown => Err(Msg::NotAuthenticated.into()),
     }
 }
 

@@ -169,7 +169,9 @@ pub async fn localize_problems(State(body_limit): State<usize>, req: Request, ne
     }
     let status = res.status();
     let is_problem = res.headers().get(header::CONTENT_TYPE).is_some_and(|v| v.as_bytes().starts_with(b"application/problem+json"));
-    if (status.is_client_error() || status.is_server_error()) && !is_problem {
+    // Web pages render their own errors as HTML in the reader's language (see `web`).
+    let is_page = res.headers().get(header::CONTENT_TYPE).is_some_and(|v| v.as_bytes().starts_with(b"text/html"));
+    if (status.is_client_error() || status.is_server_error()) && !is_problem && !is_page {
         // Errors raised by axum or tower layers themselves (body limit, timeout, bad method).
         let msg = match status {
             StatusCode::PAYLOAD_TOO_LARGE => Msg::BodyTooLarge { max_bytes: body_limit },

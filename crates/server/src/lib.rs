@@ -8,6 +8,7 @@ pub mod error;
 pub mod ops;
 pub mod sms;
 pub mod workers;
+pub mod web;
 
 use axum::Router;
 use std::sync::Arc;
@@ -93,6 +94,7 @@ pub fn app(db: Db, config: ServerConfig, clock: Clock) -> Router {
         )
         .merge(ops::router())
         .merge(sms::router())
+        .merge(web::router())
         .fallback(|| async { error::ApiError::from(vigie_domain::Msg::NotFound) })
         .layer(axum::middleware::from_fn(ops::track_metrics))
         .layer(axum::extract::DefaultBodyLimit::max(state.config.body_limit))

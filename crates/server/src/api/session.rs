@@ -45,7 +45,7 @@ fn totp_for(secret_b32: &str, username: &str) -> Option<TOTP> {
     TOTP::new(Algorithm::SHA1, 6, 1, 30, bytes, Some("Vigie".into()), username.to_string()).ok()
 }
 
-fn totp_ok(secret_b32: &str, username: &str, code: &str) -> bool {
+pub(crate) fn totp_ok(secret_b32: &str, username: &str, code: &str) -> bool {
     totp_for(secret_b32, username).is_some_and(|t| t.check_current(code.trim()).unwrap_or(false))
 }
 

@@ -36,7 +36,7 @@ async fn require_over_user(s: &AppState, auth: &Auth, perm: Permission, user_id:
     Ok(())
 }
 
-async fn require_grant(s: &AppState, auth: &Auth, role: &str, area: &AreaCode) -> Result<(), ApiError> {
+pub(crate) async fn require_grant(s: &AppState, auth: &Auth, role: &str, area: &AreaCode) -> Result<(), ApiError> {
     let role_def = vigie_storage::roles::get(&s.db, role).await.map_err(|_| ApiError::bad_request("role", Msg::UnknownRole { name: role.into() }))?;
     let perms = vigie_storage::roles::parse_permissions(&role_def.permissions)?;
     let path = vigie_storage::areas::path_of(&s.db, area, "area_code").await?;

@@ -1,0 +1,102 @@
+//! Templates (minijinja, compiled into the binary from `crates/server/templates/`), with HTML
+//! auto-escaping on for every `.html` template: whatever people typed is text, never markup.
+//! Templates get `t("key")` (the catalogue in `i18n`), `asset("path")`, and the filters
+//! `num`, `date`, `datetime`, `level` (an area level's name), `label` (a "français / English" label in the page's language).
+
+use super::i18n;
+use minijinja::{Environment, State, Value};
+use std::sync::OnceLock;
+use vigie_domain::Lang;
+
+/// Every template, by name. Adding a page: add its file here.
+pub(crate) const TEMPLATES: &[(&str, &str)] = &[
+    ("base.html", include_str!("../../templates/base.html")),
+    ("pager.html", include_str!("../../templates/pager.html")),
+    ("login.html", include_str!("../../templates/login.html")),
+    ("error.html", include_str!("../../templates/error.html")),
+    ("home.html", include_str!("../../templates/home.html")),
+    ("areas.html", include_str!("../../templates/areas.html")),
+    ("area.html", include_str!("../../templates/area.html")),
+    ("users.html", include_str!("../../templates/users.html")),
+    ("user_new.html", include_str!("../../templates/user_new.html")),
+    ("roles.html", include_str!("../../templates/roles.html")),
+    ("audit.html", include_str!("../../templates/audit.html")),
+];
+
+fn lang_of(state: &State) -> Lang {
+    match state.lookup("lang").as_ref().and_then(Value::as_str) {
+        Some("en") => Lang::En,
+        _ => Lang::Fr,
+    }
+}
+
+fn env() -> &'static Environment<'static> {
+    static ENV: OnceLock<Environment<'static>> = OnceLock::new();
+    ENV.get_or_init(|| {
+        let mut env = Environment::new();
+        // `.html` templates are auto-escaped by minijinja's default; say so anyway, for all.
+        env.set_auto_escape_callback(|_| minijinja::AutoEscape::Html);
+        env.set_undefined_behavior(minijinja::UndefinedBehavior::Strict);
+        for (name, src) in TEMPLATES {
+            env.add_template(name, src).unwrap_or_else(|e| panic!("template {name}: {e:#}"));
+        }
+        env.add_function("t", |state: &State, key: &str| i18n::t(key, lang_of(state)).to_string());
+        env.add_function("asset", |path: &str| Value::from_safe_string(super::assets::url(path)));
+        env.add_filter("num", |state: &State, v: Value, decimals: Option<usize>| {
+            let n = f64::try_from(v).unwrap_or(0.0);
+            i18n::number(n, decimals.unwrap_or(0), lang_of(state))
+        });
+        env.add_filter("date", |state: &State, v: &str| i18n::date(v, lang_of(state)));
+        env.add_filter("datetime", |state: &State, v: &str| i18n::datetime(v, lang_of(state)));
+        env.add_filter("level", |state: &State, v: &str, plural: Option<bool>| {
+            let key = format!("level.{v}{}", if plural.unwrap_or(false) { ".pl" } else { "" });
+            if i18n::has(&key) { i18n::t(&key, lang_of(state)).to_string() } else { v.to_string() }
+        });
+        env.add_filter("label", |state: &State, v: &str| pick_label(v, lang_of(state)).to_string());
+        env
+    })
+}
+
+/// Built-in role labels read "Français / English": the half in the page's language.
+pub fn pick_label(label: &str, lang: Lang) -> &str {
+    match label.split_once(" / ") {
+        Some((fr, en)) => match lang {
+            Lang::Fr => fr.trim(),
+            Lang::En => en.trim(),
+        },
+        None => label,
+    }
+}
+
+pub fn render(name: &str, ctx: Value) -> Result<String, minijinja::Error> {
+    env().get_template(name)?.render(ctx)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_template_compiles_and_every_key_exists() {
+        let _ = env();
+        for (name, src) in TEMPLATES {
+            let mut rest = *src;
+            while let Some(i) = rest.find("t(\"") {
+                let after = &rest[i + 3..];
+                let end = after.find('"').expect("closing quote");
+                let key = &after[..end];
+                // `t(` itself, not the end of another name such as `asset(`.
+                let own = !rest[..i].ends_with(|c: char| c.is_alphanumeric() || c == '_');
+                assert!(!own || i18n::has(key), "{name}: key {key:?} is not in web/i18n.rs");
+                rest = &after[end..];
+            }
+        }
+    }
+
+    #[test]
+    fn labels_follow_the_language() {
+        assert_eq!(pick_label("Analyste / Analyst", Lang::En), "Analyst");
+        assert_eq!(pick_label("Analyste / Analyst", Lang::Fr), "Analyste");
+        assert_eq!(pick_label("Observateur", Lang::En), "Observateur");
+    }
+}
