@@ -169,9 +169,13 @@ pub async fn localize_problems(State(body_limit): State<usize>, req: Request, ne
     }
     let status = res.status();
     let is_problem = res.headers().get(header::CONTENT_TYPE).is_some_and(|v| v.as_bytes().starts_with(b"application/problem+json"));
-    // Web pages render their own errors as HTML in the reader's language (see `web`).
-    let is_page = res.headers().get(header::CONTENT_TYPE).is_some_and(|v| v.as_bytes().starts_with(b"text/html"));
-    if (status.is_client_error() || status.is_server_error()) && !is_problem && !is_page {
+    // Web pages render their own errors as HTML in the reader's language (see `web`), and the
+    // OpenRosa and SMS surfaces answer in the formats their clients expect (XML, plain text).
+    let own_format = res.headers().get(header::CONTENT_TYPE).is_some_and(|v| {
+        let v = v.as_bytes();
+        v.starts_with(b"text/html") || v.starts_with(b"text/xml")
+    });
+    if (status.is_client_error() || status.is_server_error()) && !is_problem && !own_format {
         // Errors raised by axum or tower layers themselves (body limit, timeout, bad method).
         let msg = match status {
             StatusCode::PAYLOAD_TOO_LARGE => Msg::BodyTooLarge { max_bytes: body_limit },

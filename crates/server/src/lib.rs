@@ -6,6 +6,7 @@ pub mod api;
 pub mod auth;
 pub mod error;
 pub mod ops;
+pub mod openrosa;
 pub mod sms;
 pub mod workers;
 pub mod web;
@@ -94,6 +95,7 @@ pub fn app(db: Db, config: ServerConfig, clock: Clock) -> Router {
         )
         .merge(ops::router())
         .merge(sms::router())
+        .merge(openrosa::router())
         .merge(web::router())
         .fallback(|| async { error::ApiError::from(vigie_domain::Msg::NotFound) })
         .layer(axum::middleware::from_fn(ops::track_metrics))

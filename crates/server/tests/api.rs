@@ -395,6 +395,10 @@ async fn openapi_documents_every_route(b: Backend) {
         ("/api/v1/categories", &["get"]),
         ("/api/v1/categories/{code}", &["put"]),
         ("/api/v1/webhooks", &["get", "post"]),
+        ("/api/v1/forms", &["get", "post"]),
+        ("/api/v1/forms/{id}/submissions", &["get"]),
+        ("/api/v1/forms/{id}/export.csv", &["get"]),
+        ("/api/v1/forms/{id}/tally", &["get"]),
     ] {
         for m in methods {
             assert!(paths.get(path).and_then(|p| p.get(*m)).is_some(), "{m} {path} undocumented");

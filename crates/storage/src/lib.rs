@@ -15,6 +15,7 @@ pub mod auth;
 pub mod backup;
 pub mod categories;
 pub mod crypto;
+pub mod forms;
 pub mod jobs;
 pub mod orgs;
 pub mod reports;

@@ -53,6 +53,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(alerts::router())
         .merge(categories::router())
         .merge(webhooks::router())
+        .merge(crate::openrosa::api_router())
 }
 
 /// `?page=&per_page=` on every list.

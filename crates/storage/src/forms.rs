@@ -1,0 +1,160 @@
+//! ODK forms and submissions. A form's XForm is kept byte for byte (phones download it and
+//! compare its hash); a submission is stored whole, once per instanceID, before anything is
+//! derived from it, so a submission that cannot become a report is still kept.
+
+use crate::audit::{self, Actor};
+use crate::{run, run_tx, Db, StoreError, StoreResult};
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use vigie_domain::area::{AreaCode, AreaPath};
+use vigie_domain::openrosa::xform::XForm;
+use vigie_domain::openrosa::xml_out::md5_hash;
+use vigie_domain::{Invalid, Msg};
+
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
+pub struct FormView {
+    pub id: i64,
+    pub form_id: String,
+    pub version: String,
+    pub title: String,
+    pub purpose: String,
+    pub md5: String,
+    pub area_code: String,
+    pub open: bool,
+}
+
+const COLS: &str = "id, form_id, version, title, purpose, md5, area_code, open";
+
+/// Stores a new form (or a new version of one). The XForm is parsed first: a form the
+/// submission parser could not read is refused at the door.
+pub async fn create(db: &Db, xml: &[u8], purpose: &str, area: &AreaCode, actor: &Actor) -> StoreResult<FormView> {
+    let form = XForm::parse(xml).map_err(|e| Invalid::new(format!("xform{}", if e.path.is_empty() { String::new() } else { format!(":{}", e.path) }), Msg::from(e.msg)))?;
+    if !["incident", "survey"].contains(&purpose) {
+        return Err(Invalid::new("purpose", Msg::InvalidName).into());
+    }
+    crate::areas::path_of(db, area, "area_code").await?;
+    let md5 = md5_hash(xml);
+    let mut tx = db.begin().await?;
+    let id: i64 = run_tx!(&mut tx, c => sqlx::query_scalar(
+        "INSERT INTO forms (form_id, version, title, purpose, xml, md5, area_code, created_at) VALUES ($1,$2,$3,$4,$5,$6,$7,$8) RETURNING id"
+    ).bind(&form.form_id).bind(form.version.clone().unwrap_or_default()).bind(&form.title).bind(purpose).bind(xml).bind(&md5).bind(area.as_str()).bind(crate::now())
+     .fetch_one(&mut **c).await)?;
+    audit::append(&mut tx, actor, "form.create", "form", &id.to_string(), serde_json::json!({"form_id": form.form_id, "version": form.version, "purpose": purpose})).await?;
+    tx.commit().await?;
+    get(db, id).await
+}
+
+pub async fn get(db: &Db, id: i64) -> StoreResult<FormView> {
+    let r: Option<FormView> = run!(&db.write, c => sqlx::query_as(&format!("SELECT {COLS} FROM forms WHERE id = $1")).bind(id).fetch_optional(c).await?);
+    r.ok_or(StoreError::NotFound)
+}
+
+/// The newest open version of each form whose area is within `scope` or above it (a national
+/// form is offered to a focal point of Koro).
+pub async fn list_for(db: &Db, scope: &[AreaPath]) -> StoreResult<Vec<(FormView, AreaPath)>> {
+    let rows: Vec<(i64, String)> = run!(&db.read, c => sqlx::query_as(
+        "SELECT f.id, a.path FROM forms f JOIN areas a ON a.code = f.area_code WHERE f.open ORDER BY f.form_id, f.id DESC"
+    ).fetch_all(c).await?);
+    let mut out: Vec<(FormView, AreaPath)> = Vec::new();
+    for (id, path) in rows {
+        let path = AreaPath(path);
+        if !scope.iter().any(|s| s.contains(&path) || path.contains(s)) {
+            continue;
+        }
+        let f = get(db, id).await?;
+        if out.iter().any(|(o, _)| o.form_id == f.form_id) {
+            continue; // an older version
+        }
+        out.push((f, path));
+    }
+    Ok(out)
+}
+
+/// The XForm bytes of the newest open version of `form_id` (or of that exact version).
+pub async fn xml_of(db: &Db, form_id: &str, version: Option<&str>) -> StoreResult<(FormView, Vec<u8>)> {
+    let id: Option<i64> = match version {
+        Some(v) => run!(&db.read, c => sqlx::query_scalar("SELECT id FROM forms WHERE form_id = $1 AND version = $2").bind(form_id).bind(v).fetch_optional(c).await?),
+        None => run!(&db.read, c => sqlx::query_scalar("SELECT id FROM forms WHERE form_id = $1 AND open ORDER BY id DESC LIMIT 1").bind(form_id).fetch_optional(c).await?),
+    };
+    let id = id.ok_or(StoreError::NotFound)?;
+    let xml: Vec<u8> = run!(&db.read, c => sqlx::query_scalar("SELECT xml FROM forms WHERE id = $1").bind(id).fetch_one(c).await?);
+    Ok((get(db, id).await?, xml))
+}
+
+pub struct NewAttachment {
+    pub file_name: String,
+    pub content_type: String,
+    pub bytes: Vec<u8>,
+}
+
+pub enum Stored {
+    New(i64),
+    /// This instanceID was received before: nothing stored again.
+    Duplicate(i64),
+}
+
+/// Stores a submission and its files in one transaction, once per instanceID.
+pub async fn store_submission(
+    db: &Db,
+    form_pk: i64,
+    instance_id: &str,
+    xml: &[u8],
+    data: &serde_json::Value,
+    warnings: &serde_json::Value,
+    area: Option<&str>,
+    submitted_by: Option<i64>,
+    files: &[NewAttachment],
+    actor: &Actor,
+    now: DateTime<Utc>,
+) -> StoreResult<Stored> {
+    let existing: Option<i64> = run!(&db.write, c => sqlx::query_scalar("SELECT id FROM submissions WHERE instance_id = $1").bind(instance_id).fetch_optional(c).await?);
+    if let Some(id) = existing {
+        return Ok(Stored::Duplicate(id));
+    }
+    let mut tx = db.begin().await?;
+    let inserted: Result<i64, sqlx::Error> = run_tx!(&mut tx, c => sqlx::query_scalar(
+        "INSERT INTO submissions (form_pk, instance_id, xml, data, warnings, area_code, submitted_by, received_at) VALUES ($1,$2,$3,$4,$5,$6,$7,$8) RETURNING id"
+    ).bind(form_pk).bind(instance_id).bind(xml).bind(data.to_string()).bind(warnings.to_string()).bind(area).bind(submitted_by).bind(now).fetch_one(&mut **c).await);
+    let id = match inserted.map_err(StoreError::from) {
+        Ok(id) => id,
+        Err(StoreError::Conflict(_)) => {
+            drop(tx);
+            let id: i64 = run!(&db.write, c => sqlx::query_scalar("SELECT id FROM submissions WHERE instance_id = $1").bind(instance_id).fetch_one(c).await?);
+            return Ok(Stored::Duplicate(id));
+        }
+        Err(e) => return Err(e),
+    };
+    for f in files {
+        use sha2::Digest;
+        let sha = hex::encode(sha2::Sha256::digest(&f.bytes));
+        run_tx!(&mut tx, c => { sqlx::query("INSERT INTO submission_attachments (submission_id, file_name, content_type, size, sha256, bytes) VALUES ($1,$2,$3,$4,$5,$6)")
+            .bind(id).bind(&f.file_name).bind(&f.content_type).bind(f.bytes.len() as i64).bind(sha).bind(&f.bytes).execute(&mut **c).await?; });
+    }
+    audit::append(&mut tx, actor, "submission.create", "submission", &id.to_string(), serde_json::json!({"form": form_pk, "instance_id": instance_id, "files": files.len()})).await?;
+    tx.commit().await?;
+    Ok(Stored::New(id))
+}
+
+pub async fn link_report(db: &Db, submission_id: i64, report_id: Option<i64>, intake_error: Option<&str>) -> StoreResult<()> {
+    run!(&db.write, c => { sqlx::query("UPDATE submissions SET report_id = $2, intake_error = $3 WHERE id = $1").bind(submission_id).bind(report_id).bind(intake_error).execute(c).await?; });
+    Ok(())
+}
+
+/// The raw XML of every submission of a form, oldest first (for export and tallies).
+pub async fn submission_xml(db: &Db, form_pk: i64) -> StoreResult<Vec<Vec<u8>>> {
+    Ok(run!(&db.read, c => sqlx::query_scalar("SELECT xml FROM submissions WHERE form_pk = $1 ORDER BY id").bind(form_pk).fetch_all(c).await?))
+}
+
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
+pub struct SubmissionView {
+    pub id: i64,
+    pub instance_id: String,
+    pub area_code: Option<String>,
+    pub report_id: Option<i64>,
+    pub intake_error: Option<String>,
+    pub received_at: DateTime<Utc>,
+}
+
+pub async fn submissions(db: &Db, form_pk: i64) -> StoreResult<Vec<SubmissionView>> {
+    Ok(run!(&db.read, c => sqlx::query_as("SELECT id, instance_id, area_code, report_id, intake_error, received_at FROM submissions WHERE form_pk = $1 ORDER BY id").bind(form_pk).fetch_all(c).await?))
+}
