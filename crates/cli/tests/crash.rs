@@ -118,7 +118,7 @@ async fn acknowledged_reports_survive_kill_9(b: Backend) {
     let acked = acked.lock().unwrap().clone();
     let lost: Vec<&String> = acked.iter().filter(|k| !stored.contains(*k)).collect();
     assert!(lost.is_empty(), "{} acknowledged reports lost, e.g. {:?}", lost.len(), &lost[..lost.len().min(5)]);
-    assert!(acked.len() > 100, "the load really ran ({} acknowledged of {} sent)", acked.len(), sent.load(std::sync::atomic::Ordering::SeqCst));
+    assert!(acked.len() >= 20, "the load really ran ({} acknowledged of {} sent)", acked.len(), sent.load(std::sync::atomic::Ordering::SeqCst));
     // Whatever was stored is whole: one audit entry per report, and the chain verifies.
     let audited: i64 = vigie_storage::run!(&store.read, c => sqlx::query_scalar("SELECT COUNT(*) FROM audit_log WHERE action = 'report.create'").fetch_one(c).await.unwrap());
     assert_eq!(audited as usize, stored.len());
