@@ -4,6 +4,7 @@
 use crate::early_warning::EwMsg;
 use crate::framework::FrameworkMsg;
 use crate::sms::SmsMsg;
+use crate::cases::CaseMsg;
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, Hash)]
@@ -100,6 +101,7 @@ pub enum Msg {
     Ew(Box<EwMsg>),
     Sms(Box<SmsMsg>),
     Framework(Box<FrameworkMsg>),
+    Case(Box<CaseMsg>),
 }
 
 impl From<EwMsg> for Msg {
@@ -110,6 +112,11 @@ impl From<EwMsg> for Msg {
 impl From<SmsMsg> for Msg {
     fn from(m: SmsMsg) -> Msg {
         Msg::Sms(Box::new(m))
+    }
+}
+impl From<CaseMsg> for Msg {
+    fn from(m: CaseMsg) -> Msg {
+        Msg::Case(Box::new(m))
     }
 }
 /// A `FrameworkMsg::Common` comes back as the `Msg` it wraps.
@@ -299,6 +306,7 @@ impl Msg {
             Ew(m) => m.text(lang),
             Sms(m) => m.text(lang),
             Framework(m) => m.text(lang),
+            Case(m) => m.text(lang),
         }
     }
 }
@@ -333,6 +341,8 @@ mod tests {
         assert_eq!(m, Msg::Framework(Box::new(fw.clone())));
         assert_eq!(m.text(Lang::Fr), fw.text(Lang::Fr));
         assert_eq!(Msg::from(FrameworkMsg::Common(Msg::Required)), Msg::Required);
+        let case = CaseMsg::ReceiptUnknown;
+        assert_eq!(Msg::from(case.clone()).text(Lang::En), case.text(Lang::En));
         assert_eq!(
             serde_json::to_value(Msg::from(EwMsg::InvalidPeriod)).unwrap(),
             serde_json::json!({"key": "ew", "args": {"key": "invalid_period"}})
