@@ -5,6 +5,7 @@ use crate::early_warning::EwMsg;
 use crate::framework::FrameworkMsg;
 use crate::openrosa::OpenRosaMsg;
 use crate::sms::SmsMsg;
+use crate::cases::CaseMsg;
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, Hash)]
@@ -103,6 +104,7 @@ pub enum Msg {
     Sms(Box<SmsMsg>),
     Framework(Box<FrameworkMsg>),
     OpenRosa(Box<OpenRosaMsg>),
+    Case(Box<CaseMsg>),
 }
 
 impl From<EwMsg> for Msg {
@@ -118,6 +120,11 @@ impl From<SmsMsg> for Msg {
 impl From<OpenRosaMsg> for Msg {
     fn from(m: OpenRosaMsg) -> Msg {
         Msg::OpenRosa(Box::new(m))
+    }
+}
+impl From<CaseMsg> for Msg {
+    fn from(m: CaseMsg) -> Msg {
+        Msg::Case(Box::new(m))
     }
 }
 /// A `FrameworkMsg::Common` comes back as the `Msg` it wraps.
@@ -308,6 +315,7 @@ impl Msg {
             Sms(m) => m.text(lang),
             Framework(m) => m.text(lang),
             OpenRosa(m) => m.text(lang),
+            Case(m) => m.text(lang),
         }
     }
 }
@@ -342,6 +350,8 @@ mod tests {
         assert_eq!(m, Msg::Framework(Box::new(fw.clone())));
         assert_eq!(m.text(Lang::Fr), fw.text(Lang::Fr));
         assert_eq!(Msg::from(FrameworkMsg::Common(Msg::Required)), Msg::Required);
+        let case = CaseMsg::ReceiptUnknown;
+        assert_eq!(Msg::from(case.clone()).text(Lang::En), case.text(Lang::En));
         assert_eq!(
             serde_json::to_value(Msg::from(EwMsg::InvalidPeriod)).unwrap(),
             serde_json::json!({"key": "ew", "args": {"key": "invalid_period"}})

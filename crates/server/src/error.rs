@@ -46,9 +46,24 @@ impl From<Msg> for ApiError {
             Msg::Conflict | Msg::UsernameTaken | Msg::RoleExists { .. } => StatusCode::CONFLICT,
             Msg::Internal => StatusCode::INTERNAL_SERVER_ERROR,
             Msg::DatabaseUnavailable => StatusCode::SERVICE_UNAVAILABLE,
+            Msg::Case(m) => case_status(m),
             _ => StatusCode::BAD_REQUEST,
         };
         ApiError::new(status, msg)
+    }
+}
+
+/// The statuses of the cases engine: a move the workflow does not allow is a conflict with the
+/// case's state, a missing field is unprocessable, a role that may not take the step is refused.
+fn case_status(m: &vigie_domain::cases::CaseMsg) -> StatusCode {
+    use vigie_domain::cases::CaseMsg::*;
+    match m {
+        CaseClosed { .. } | IllegalTransition { .. } => StatusCode::CONFLICT,
+        TransitionForbidden { .. } => StatusCode::FORBIDDEN,
+        MissingFields { .. } | UnknownState { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+        ReceiptUnknown => StatusCode::NOT_FOUND,
+        ReceiptLocked { .. } => StatusCode::TOO_MANY_REQUESTS,
+        _ => StatusCode::BAD_REQUEST,
     }
 }
 

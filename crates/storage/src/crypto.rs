@@ -160,8 +160,71 @@ impl Keyring {
     }
 }
 
+/// A fresh random 256-bit data key (one per protected case): what it encrypts is unreadable
+/// without it, and it is only ever stored wrapped by the keyring ([`Keyring::wrap_key`]).
+pub fn new_data_key() -> [u8; 32] {
+    new_key()
+}
+
+/// Encrypts `plain` under a data key, bound to `context`: `nonce (24) || ciphertext+tag`.
+pub fn seal_with(key: &[u8; 32], plain: &[u8], context: &str) -> Vec<u8> {
+    let cipher = XChaCha20Poly1305::new(key.into());
+    let mut nonce = [0u8; 24];
+    rand::thread_rng().fill_bytes(&mut nonce);
+    let ct = cipher.encrypt(XNonce::from_slice(&nonce), Payload { msg: plain, aad: context.as_bytes() }).expect("encryption cannot fail");
+    let mut blob = nonce.to_vec();
+    blob.extend_from_slice(&ct);
+    blob
+}
+
+pub fn open_with(key: &[u8; 32], blob: &[u8], context: &str) -> Result<Vec<u8>, CryptoError> {
+    if blob.len() < 24 + 16 {
+        return Err(CryptoError::Malformed);
+    }
+    let cipher = XChaCha20Poly1305::new(key.into());
+    cipher.decrypt(XNonce::from_slice(&blob[..24]), Payload { msg: &blob[24..], aad: context.as_bytes() }).map_err(|_| CryptoError::Tampered)
+}
+
+impl Keyring {
+    /// Wraps a data key with the current key (envelope encryption): rotating the keyring means
+    /// re-wrapping these small values, not re-encrypting every case.
+    pub fn wrap_key(&self, data_key: &[u8; 32], context: &str) -> String {
+        self.seal(data_key, context)
+    }
+
+    pub fn unwrap_key(&self, wrapped: &str, context: &str) -> Result<[u8; 32], CryptoError> {
+        self.open(wrapped, context)?.try_into().map_err(|_| CryptoError::Malformed)
+    }
+
+    /// A 256-bit key derived for one purpose (HMAC of the oldest key, like [`Keyring::blind_index`]),
+    /// so it never needs storing and survives rotation: e.g. the receipt-code key.
+    pub fn subkey(&self, purpose: &str) -> [u8; 32] {
+        let (_, key) = self.keys.last().unwrap();
+        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(key).unwrap();
+        mac.update(b"vigie/subkey\0");
+        mac.update(purpose.as_bytes());
+        mac.finalize().into_bytes().into()
+    }
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn data_keys_wrap_and_seal() {
+        let k = Keyring::generate();
+        let dk = new_data_key();
+        let w = k.wrap_key(&dk, "cases.data_key:1");
+        assert_eq!(k.unwrap_key(&w, "cases.data_key:1").unwrap(), dk);
+        assert!(k.unwrap_key(&w, "cases.data_key:2").is_err());
+        let blob = seal_with(&dk, b"Awa Traore", "cases.identity:1");
+        assert!(!blob.windows(4).any(|w| w == b"Awa "));
+        assert_eq!(open_with(&dk, &blob, "cases.identity:1").unwrap(), b"Awa Traore");
+        assert!(open_with(&dk, &blob, "cases.identity:2").is_err());
+        assert!(open_with(&new_data_key(), &blob, "cases.identity:1").is_err());
+        assert_eq!(k.subkey("receipt"), k.rotated().subkey("receipt"));
+        assert_ne!(k.subkey("receipt"), k.subkey("other"));
+    }
+
     use super::*;
 
     #[test]

@@ -13,6 +13,7 @@ pub mod areas;
 pub mod audit;
 pub mod auth;
 pub mod backup;
+pub mod cases;
 pub mod categories;
 pub mod crypto;
 pub mod forms;

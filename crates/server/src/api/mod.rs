@@ -4,8 +4,10 @@
 pub mod alerts;
 pub mod areas;
 pub mod audit;
+pub mod cases;
 pub mod categories;
 pub mod orgs;
+pub mod public;
 pub mod reports;
 pub mod roles;
 pub mod session;
@@ -54,6 +56,8 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(categories::router())
         .merge(webhooks::router())
         .merge(crate::openrosa::api_router())
+        .merge(cases::router())
+        .merge(public::router())
 }
 
 /// `?page=&per_page=` on every list.
