@@ -17,5 +17,6 @@ export VIGIE_TEST_REQUIRE_PG=1
 echo "PostgreSQL de test / test PostgreSQL: ${VIGIE_TEST_PG_URL}" >&2
 
 cargo build --workspace --bins --quiet
+FUZZ_SECONDS=${FUZZ_SECONDS:-5} fuzz/run.sh smoke    # every parser under libFuzzer, briefly (fuzz/run.sh long for 10 M runs)
 cargo nextest run --workspace --profile ci "$@"
 scripts/browser-tests.sh    # the web pages in headless Chromium (tests/browser)

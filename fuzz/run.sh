@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Fuzzing with cargo fuzz (libFuzzer). Installs cargo-fuzz from crates.io when missing; uses the
+# machine's stable toolchain with RUSTC_BOOTSTRAP=1 for the sanitizer flags cargo fuzz passes.
+#   fuzz/run.sh smoke               # every target briefly (CI): a crash or a timeout fails
+#   fuzz/run.sh long [RUNS]         # every target for RUNS executions (default 10 million)
+#   fuzz/run.sh TARGET [ARGS…]      # one target, libFuzzer arguments passed through
+# A crash leaves its input in fuzz/artifacts/TARGET/: add it to fuzz/corpus/TARGET/ and to a
+# regression test once fixed.
+set -euo pipefail
+cd "$(dirname "$0")"
+export RUSTC_BOOTSTRAP=1
+command -v cargo-fuzz >/dev/null 2>&1 || cargo install cargo-fuzz --locked
+
+targets=$(sed -n 's/^name = "\(.*\)"$/\1/p' Cargo.toml | grep -v '^vigie-fuzz$')
+run() { # TARGET libFuzzer-args…
+  local t=$1; shift
+  mkdir -p "corpus/$t"
+  cargo fuzz run --sanitizer none "$t" "corpus/$t" -- -timeout=10 -rss_limit_mb=1024 -max_len=65536 "$@"
+}
+
+case "${1:-smoke}" in
+  smoke)
+    cargo fuzz build --sanitizer none
+    for t in $targets; do
+      echo "== fuzz smoke: $t" >&2
+      # Work on a copy of the corpus so CI runs do not grow the repository.
+      tmp=$(mktemp -d); cp -r "corpus/$t/." "$tmp/" 2>/dev/null || true
+      cargo fuzz run --sanitizer none "$t" "$tmp" -- -timeout=10 -rss_limit_mb=1024 -max_len=65536 -max_total_time="${FUZZ_SECONDS:-8}" -print_final_stats=1 2>&1 | grep -E "stat::number_of_executed_units|ERROR|panicked|SUMMARY" || true
+      test "${PIPESTATUS[0]}" -eq 0
+      rm -rf "$tmp"
+    done
+    ;;
+  long)
+    for t in $targets; do
+      echo "== fuzz long: $t" >&2
+      run "$t" -runs="${2:-10000000}" -print_final_stats=1
+    done
+    ;;
+  *)
+    run "$@"
+    ;;
+esac
