@@ -101,6 +101,7 @@ pub fn command(lang: Lang) -> Command {
                         .arg(Arg::new("role").long("role").required(true).value_name(t(lang, "RÔLE", "ROLE")).help(t(lang, "admin, analyst, responder, case_handler, me_officer, viewer, reporter ou un rôle défini", "admin, analyst, responder, case_handler, me_officer, viewer, reporter or a defined role")))
                         .arg(Arg::new("area").long("area").required(true).value_name("CODE").help(t(lang, "Zone couverte par le rôle (ex. ML, ML-5)", "Area the role covers (e.g. ML, ML-5)")))
                         .arg(Arg::new("display-name").long("display-name").value_name(t(lang, "NOM", "NAME")).help(t(lang, "Nom affiché", "Display name")))
+                        .arg(Arg::new("phone").long("phone").value_name(t(lang, "TÉLÉPHONE", "PHONE")).help(t(lang, "Téléphone du point focal (ses SMS seront reconnus)", "Focal point's phone (their SMS will be recognised)")))
                         .arg(Arg::new("token").long("token").action(ArgAction::SetTrue).help(t(lang, "Crée aussi un jeton d'API, affiché une seule fois", "Also create an API token, shown once")))
                         .arg(Arg::new("password-stdin").long("password-stdin").action(ArgAction::SetTrue).help(t(lang, "Lit le mot de passe sur l'entrée standard (sinon il est généré et affiché une fois)", "Read the password from standard input (otherwise one is generated and shown once)"))),
                 ),

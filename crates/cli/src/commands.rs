@@ -203,6 +203,10 @@ async fn user_add(lang: Lang, db: &Db, a: &ArgMatches) -> anyhow::Result<ExitCod
             }
             Err(e) => return Err(e),
         };
+        if let Some(p) = a.get_one::<String>("phone") {
+            let phone = vigie_domain::phone::Phone::parse(p).map_err(|m| StoreError::Invalid(vigie_domain::Invalid::new("phone", m)))?;
+            vigie_storage::users::set_phone(db, id, Some(&phone), &actor).await?;
+        }
         if a.get_flag("token") {
             let exp = vigie_storage::now() + chrono::Duration::days(365);
             let token = vigie_storage::auth::create_token(db, id, "cli", Some(exp), &actor).await?;

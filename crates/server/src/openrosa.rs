@@ -290,6 +290,7 @@ pub fn api_router() -> utoipa_axum::router::OpenApiRouter<AppState> {
         .routes(routes!(list_forms, upload_form))
         .routes(routes!(form_submissions))
         .routes(routes!(form_export))
+        .routes(routes!(form_export_xlsx))
         .routes(routes!(form_tally))
 }
 
@@ -360,6 +361,40 @@ async fn form_export(State(s): State<AppState>, auth: Auth, Path(id): Path<i64>,
     }
     .ok_or(Msg::NotFound)?;
     Ok(([(header::CONTENT_TYPE, "text/csv; charset=utf-8")], t.to_csv()).into_response())
+}
+
+/// Submissions as an XLSX workbook: one sheet per table (main, then each repeat).
+#[utoipa::path(get, path = "/api/v1/forms/{id}/export.xlsx", tag = "forms", params(("id" = i64, Path)),
+    responses((status = 200, content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", body = Vec<u8>), (status = 403, body = crate::error::Problem)))]
+async fn form_export_xlsx(State(s): State<AppState>, auth: Auth, Path(id): Path<i64>) -> Result<Response, ApiError> {
+    let (f, form) = managed_form(&s, &auth, id).await?;
+    let subs = parsed_submissions(&s, &f, &form).await?;
+    let mut book = rust_xlsxwriter::Workbook::new();
+    let xlsx_err = |e: rust_xlsxwriter::XlsxError| {
+        tracing::error!(error = %e, "xlsx export");
+        ApiError::from(Msg::Internal)
+    };
+    for (n, t) in export_tables(&form, &subs).iter().enumerate() {
+        let sheet = book.add_worksheet();
+        // Sheet names: at most 31 characters, unique.
+        let name: String = format!("{n}-{}", t.name).chars().filter(|c| !"[]:*?/\\".contains(*c)).take(31).collect();
+        sheet.set_name(&name).map_err(xlsx_err)?;
+        for (c, col) in t.columns.iter().enumerate() {
+            sheet.write_string(0, c as u16, col).map_err(xlsx_err)?;
+        }
+        for (r, row) in t.rows.iter().enumerate() {
+            for (c, v) in row.iter().enumerate() {
+                // Strings only: a value starting with "=" is text, never a formula.
+                sheet.write_string(r as u32 + 1, c as u16, v).map_err(xlsx_err)?;
+            }
+        }
+    }
+    let bytes = book.save_to_buffer().map_err(xlsx_err)?;
+    Ok((
+        [(header::CONTENT_TYPE, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"), (header::CONTENT_DISPOSITION, "attachment; filename=\"submissions.xlsx\"")],
+        bytes,
+    )
+        .into_response())
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]

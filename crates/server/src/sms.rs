@@ -101,6 +101,12 @@ pub async fn handle_inbound(s: &AppState, q: &Inbound) -> StoreResult<Option<Str
     if flooding {
         return Ok(None);
     }
+    // A registered focal point is recognised by number; anyone else is an anonymous reporter.
+    let focal_point = vigie_storage::users::by_phone(&s.db, &from).await?;
+    let (reporter, sender) = match focal_point {
+        Some(uid) => (ReporterKind::FocalPoint, Sender { user_id: Some(uid), phone: Some(from.clone()) }),
+        None => (ReporterKind::Anonymous, Sender { user_id: None, phone: Some(from.clone()) }),
+    };
     let actor = Actor::system("sms");
     let msg: SmsMsg = match &cmd {
         SmsCommand::Alert(a) if a.is_empty() => SmsMsg::ReplyAlertTypes { keywords: taxonomy.hint() },
@@ -114,12 +120,12 @@ pub async fn handle_inbound(s: &AppState, q: &Inbound) -> StoreResult<Option<Str
                     point: None,
                     place_name: a.place.as_ref().filter(|p| p.areas.len() != 1).map(|p| p.written.clone()),
                 },
-                reporter: ReporterKind::Anonymous,
+                reporter,
                 channel: Channel::Sms,
                 language: lang.code().into(),
                 idempotency_key: format!("sms-{}", q.id.clone().unwrap_or_else(|| format!("inbox-{inbox_id}"))),
             };
-            let out = reports::intake(&s.db, input, Sender { user_id: None, phone: Some(from.clone()) }, &actor, now).await?;
+            let out = reports::intake(&s.db, input, sender.clone(), &actor, now).await?;
             link(s, inbox_id, out.report_id).await?;
             let reference = RefCode::parse(&out.reference).unwrap_or_else(|_| RefCode::from_bytes([0; 5]));
             grammar::reply_alert(a, &reference, &taxonomy)

@@ -398,6 +398,7 @@ async fn openapi_documents_every_route(b: Backend) {
         ("/api/v1/forms", &["get", "post"]),
         ("/api/v1/forms/{id}/submissions", &["get"]),
         ("/api/v1/forms/{id}/export.csv", &["get"]),
+        ("/api/v1/forms/{id}/export.xlsx", &["get"]),
         ("/api/v1/forms/{id}/tally", &["get"]),
     ] {
         for m in methods {

@@ -88,12 +88,17 @@ async fn sms_round_trip_through_kannel(b: Backend) {
 
     // 1. A focal point's SMS becomes a report, and the reply with its reference reaches the phone.
     let phone = "+22376123456";
+    app.user_token("relais.koro", "reporter", "ML-5-KORO").await;
+    let uid = vigie_storage::users::id_by_username(&app.db, "relais.koro").await.unwrap();
+    let res = app.http.patch(app.url(&format!("/api/v1/users/{uid}"))).bearer_auth(&app.admin_token).json(&json!({"phone": "76 12 34 56"})).send().await.unwrap();
+    assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
     kannel.inject(phone, "ALERTE attaque Koro des hommes armes ont tire au marche");
     let reply = kannel.wait_for(phone, |t| t.contains("Vigie")).await;
     let list: Value = app.get("/api/v1/reports", &app.admin_token).send().await.unwrap().json().await.unwrap();
     assert_eq!(list["total"], 1, "{list}");
     let r = &list["items"][0];
     assert_eq!(r["channel"], "sms");
+    assert_eq!(r["reporter_kind"], "focal_point", "recognised by number");
     assert_eq!(r["category_code"], "armed_attack");
     assert_eq!(r["area_code"], "ML-5-KORO");
     assert!(reply.contains(r["reference"].as_str().unwrap()), "reply {reply:?} quotes the reference");
@@ -107,6 +112,7 @@ async fn sms_round_trip_through_kannel(b: Backend) {
     assert!(reply.contains("ALERTE"), "{reply}");
     let list: Value = app.get("/api/v1/reports?unplaced=true", &app.admin_token).send().await.unwrap().json().await.unwrap();
     assert_eq!(list["total"], 1);
+    assert_eq!(list["items"][0]["reporter_kind"], "anonymous", "unknown numbers are anonymous");
 
     // 3. The analyst asks a question; it leaves by SMS; the answer threads under the report.
     let report_id = r["id"].as_i64().unwrap();

@@ -155,6 +155,10 @@ async fn survey_submissions_are_tallied_and_exported(b: Backend) {
     let csv = app.get(&format!("/api/v1/forms/{}/export.csv", form["id"]), &app.admin_token).send().await.unwrap().text().await.unwrap();
     assert_eq!(csv.lines().count(), 4, "header + 3 rows:\n{csv}");
     assert!(csv.lines().next().unwrap().contains("KEY"));
+    let xlsx = app.get(&format!("/api/v1/forms/{}/export.xlsx", form["id"]), &app.admin_token).send().await.unwrap();
+    assert_eq!(xlsx.status(), StatusCode::OK);
+    let bytes = xlsx.bytes().await.unwrap();
+    assert!(bytes.starts_with(b"PK") && bytes.len() > 2000, "an XLSX (zip) workbook");
     // A viewer cannot manage forms.
     let viewer = app.user_token("lecteur", "viewer", "ML").await;
     assert_eq!(app.get(&format!("/api/v1/forms/{}/tally", form["id"]), &viewer).send().await.unwrap().status(), StatusCode::FORBIDDEN);

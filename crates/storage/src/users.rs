@@ -212,3 +212,29 @@ pub async fn set_disabled(db: &Db, user_id: i64, disabled: bool, actor: &Actor) 
     audit::append(&mut tx, actor, if disabled { "user.disable" } else { "user.enable" }, "user", &user_id.to_string(), serde_json::json!({})).await?;
     tx.commit().await
 }
+
+/// Sets (or clears) an account's phone number: sealed at rest, found again by its blind index.
+pub async fn set_phone(db: &Db, user_id: i64, phone: Option<&vigie_domain::phone::Phone>, actor: &Actor) -> StoreResult<()> {
+    let keys = db.keys()?;
+    let (sealed, index) = match phone {
+        Some(p) => (Some(keys.seal(p.as_str().as_bytes(), &format!("users.phone:{user_id}"))), Some(keys.blind_index("phone", p.as_str()))),
+        None => (None, None),
+    };
+    let mut tx = db.begin().await?;
+    let n = run_tx!(&mut tx, c => sqlx::query("UPDATE users SET phone_sealed = $2, phone_index = $3 WHERE id = $1").bind(user_id).bind(sealed).bind(index).execute(&mut **c).await.map(|r| r.rows_affected()))
+        .map_err(|e| match StoreError::from(e) {
+            StoreError::Conflict(_) => StoreError::Invalid(Invalid::new("phone", Msg::Conflict)),
+            e => e,
+        })?;
+    if n == 0 {
+        return Err(StoreError::NotFound);
+    }
+    audit::append(&mut tx, actor, "user.phone", "user", &user_id.to_string(), serde_json::json!({"set": phone.is_some()})).await?;
+    tx.commit().await
+}
+
+/// The enabled account registered with this phone number (a focal point), if any.
+pub async fn by_phone(db: &Db, phone: &str) -> StoreResult<Option<i64>> {
+    let index = db.keys()?.blind_index("phone", phone);
+    Ok(run!(&db.read, c => sqlx::query_scalar("SELECT id FROM users WHERE phone_index = $1 AND NOT disabled").bind(index).fetch_optional(c).await?))
+}

@@ -141,6 +141,8 @@ async fn get_user(State(s): State<AppState>, auth: Auth, Path(id): Path<i64>) ->
 pub struct UserPatch {
     disabled: Option<bool>,
     password: Option<String>,
+    /// A focal point's phone (E.164 or Malian format): their SMS are then recognised. Empty clears it.
+    phone: Option<String>,
 }
 
 /// Disable or re-enable an account, or set its password. Disabling ends its sessions.
@@ -148,12 +150,16 @@ pub struct UserPatch {
     responses((status = 200, body = User), (status = 400, body = crate::error::Problem), (status = 403, body = crate::error::Problem), (status = 404, body = crate::error::Problem)))]
 async fn patch_user(State(s): State<AppState>, auth: Auth, Path(id): Path<i64>, ApiJson(b): ApiJson<UserPatch>) -> Result<Json<User>, ApiError> {
     users::get(&s.db, id).await?;
-    let own_password_only = id == auth.principal.user_id && b.disabled.is_none();
+    let own_password_only = id == auth.principal.user_id && b.disabled.is_none() && b.phone.is_none();
     if !own_password_only {
         require_over_user(&s, &auth, Permission::UsersWrite, id).await?;
     }
     if let Some(p) = &b.password {
         vigie_storage::auth::set_password(&s.db, id, p, &auth.actor()).await?;
+    }
+    if let Some(p) = &b.phone {
+        let phone = if p.trim().is_empty() { None } else { Some(vigie_domain::phone::Phone::parse(p).map_err(|m| ApiError::bad_request("phone", m))?) };
+        users::set_phone(&s.db, id, phone.as_ref(), &auth.actor()).await?;
     }
     if let Some(d) = b.disabled {
         users::set_disabled(&s.db, id, d, &auth.actor()).await?;
