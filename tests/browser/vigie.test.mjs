@@ -79,7 +79,9 @@ test("sign in as admin and see the dashboard", async () => {
   assert.equal(await page.locator("h1").textContent(), "Tableau de bord");
   assert.equal(await page.getAttribute("html", "lang"), "fr");
   assert.ok(await page.getByRole("heading", { name: "Alertes ouvertes" }).isVisible());
-  assert.match(await page.locator(".figures").textContent(), /Régions\s*11/);
+  assert.match(await page.locator(".figures").first().textContent(), /Régions\s*11/);
+  // The demo's early-warning data is on the dashboard, not placeholders.
+  assert.match(await page.locator("#alertes-ouvertes").textContent(), /Accusés de réception en retard\s*1/);
   await shot("02-tableau-de-bord");
 });
 
@@ -192,6 +194,70 @@ test("sign out", async () => {
   assert.ok(await page.getByText("Vous êtes déconnecté·e.").isVisible());
   await page.goto(`${base}/admin/journal`);
   assert.match(page.url(), /\/connexion\?suite=/);
+});
+
+async function signIn(username) {
+  await page.goto(`${base}/connexion`);
+  await page.getByLabel("Identifiant").fill(username);
+  await page.getByLabel("Mot de passe").fill(PASSWORD);
+  await Promise.all([page.waitForURL(`${base}/`), page.getByRole("button", { name: "Se connecter" }).click()]);
+}
+
+async function signOut() {
+  await Promise.all([page.waitForURL(/\/connexion\?fin=1/), page.getByRole("button", { name: "Se déconnecter" }).click()]);
+}
+
+const minusma = () => page.locator("#indicateurs-ML-5 #ind-minusma .count").textContent();
+let alertUrl, minusmaBefore;
+
+test("an analyst submits a report, verifies it and raises the alert", async () => {
+  await signIn("analyste.mopti");
+  minusmaBefore = (await minusma()).trim();
+  assert.match(minusmaBefore, /^\d+ \/ \d+$/);
+  await page.getByRole("link", { name: "Nouveau signalement" }).first().click();
+  await page.waitForURL(/\/signalements\/nouveau$/);
+  await page.getByLabel("Catégorie").selectOption("armed_attack");
+  await page.getByLabel("Description", { exact: true }).fill("Des hommes armés à moto encerclent le village de Yoro depuis ce matin ; les habitants ne peuvent pas sortir.");
+  await page.getByLabel("Zone", { exact: true }).selectOption("ML-5-KORO");
+  await shot("12-signalement-formulaire");
+  await Promise.all([page.waitForURL(/\/signalements\/recu\//), page.getByRole("button", { name: "Envoyer le signalement" }).click()]);
+  assert.match(await page.locator("#reference").textContent(), /^[0-9A-Z]{4}-[0-9A-Z]{4}$/);
+  await shot("13-signalement-recu");
+  await page.getByRole("link", { name: "Ouvrir le signalement" }).click();
+  await page.getByLabel("Statut").selectOption("verified");
+  await page.getByLabel("Fiabilité de la source").selectOption("B");
+  await page.getByLabel("Crédibilité de l'information").selectOption("2");
+  await Promise.all([page.waitForURL(/fait=verification/), page.getByRole("button", { name: "Enregistrer la vérification" }).click()]);
+  assert.ok(await page.getByText("Vérification enregistrée.").isVisible());
+  await shot("14-signalement-verifie");
+  await page.getByRole("link", { name: /^Alerte n° \d+$/ }).click();
+  await Promise.all([page.waitForURL(/fait=alerted/), page.getByRole("button", { name: "Lancer l'alerte" }).click()]);
+  alertUrl = page.url().replace(/\?.*$/, "");
+  assert.match(await page.locator("#chronologie").textContent(), /Prévenu : niveau 1, Brigade territoriale de gendarmerie/);
+  await shot("15-alerte-lancee");
+  await signOut();
+});
+
+test("the gendarmerie acknowledges, responds and closes with an outcome; the indicator moves", async () => {
+  await signIn("gendarmerie.mopti");
+  await page.goto(alertUrl);
+  await Promise.all([page.waitForURL(/fait=acknowledged/), page.getByRole("button", { name: "Accuser réception" }).click()]);
+  await page.getByLabel("Patrouille déployée").check();
+  await Promise.all([page.waitForURL(/fait=responded/), page.getByRole("button", { name: "Enregistrer l'intervention" }).click()]);
+  await page.getByLabel("Issue", { exact: true }).selectOption("violence_prevented");
+  await Promise.all([page.waitForURL(/fait=closed/), page.getByRole("button", { name: "Clôturer avec cette issue" }).click()]);
+  assert.equal((await page.locator("#issue").textContent()).trim(), "Violence évitée");
+  assert.equal(await page.locator("#chronologie time").count(), 6, "every step has its time");
+  await shot("16-alerte-cloturee");
+  await page.goto(`${base}/`);
+  const after = (await minusma()).trim();
+  const [a, b] = minusmaBefore.split(" / ").map(Number);
+  assert.equal(after, `${a + 1} / ${b + 1}`);
+  await page.locator("#indicateurs-ML-5").scrollIntoViewIfNeeded();
+  await shot("17-tableau-de-bord-indicateurs");
+  await page.goto(`${base}/alertes`);
+  await shot("18-alertes");
+  await signOut();
 });
 
 test("no script error and no CSP violation on any page", () => {

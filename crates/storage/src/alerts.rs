@@ -160,6 +160,29 @@ pub async fn list(db: &Db, scope: &[AreaPath], see_unplaced: bool, f: &AlertFilt
     Ok(Page { items, total, page, per_page })
 }
 
+/// Open alerts (not closed, false alarm or cancelled) of one severity within a scope, and how
+/// many of them wait for an acknowledgement past their deadline or were flagged for a person.
+#[derive(Debug, Clone, Serialize)]
+pub struct OpenCount {
+    pub severity: i32,
+    pub open: i64,
+    pub overdue: i64,
+}
+
+/// Open alerts within `scope` by severity (for the dashboard), as of `now`.
+pub async fn open_counts(db: &Db, scope: &[AreaPath], see_unplaced: bool, now: DateTime<Utc>) -> StoreResult<Vec<OpenCount>> {
+    let mut args = Vec::new();
+    let placed = scope_sql("area_path", scope, &mut args);
+    let wher = if see_unplaced { format!("({placed} OR area_path IS NULL)") } else { placed };
+    let sql = format!(
+        "SELECT severity, COUNT(*), COALESCE(SUM(CASE WHEN state = 'alerted' AND (needs_attention OR (wake_at IS NOT NULL AND wake_at <= ${})) THEN 1 ELSE 0 END), 0) \
+         FROM alerts WHERE {wher} AND state NOT IN ('closed', 'false_alarm', 'cancelled') GROUP BY severity ORDER BY severity DESC",
+        args.len() + 1
+    );
+    let rows: Vec<(i32, i64, i64)> = run!(&db.read, c => bind_args!(sqlx::query_as(&sql), &args).bind(now).fetch_all(c).await?);
+    Ok(rows.into_iter().map(|(severity, open, overdue)| OpenCount { severity, open, overdue }).collect())
+}
+
 fn webhook_event(state: AlertState) -> Option<&'static str> {
     match state {
         AlertState::Alerted => Some("alert.raised"),
@@ -314,7 +337,8 @@ pub async fn list_rules(db: &Db) -> StoreResult<Vec<(RuleView, AreaPath)>> {
         .collect())
 }
 
-async fn rules(db: &Db) -> StoreResult<Vec<EscalationRule>> {
+/// The escalation rules as the domain reads them (to name the levels of an alert's escalation).
+pub async fn rules(db: &Db) -> StoreResult<Vec<EscalationRule>> {
     let mut out = Vec::new();
     for (r, path) in list_rules(db).await? {
         let cat = r.category_code.as_deref().and_then(|c| CategoryCode::parse(c).ok());

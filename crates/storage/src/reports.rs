@@ -151,6 +151,23 @@ async fn by_idempotency_key(db: &Db, key: &str) -> StoreResult<Option<IntakeOutc
     }))
 }
 
+/// What the web form showed its sender after submitting: the outcome for this idempotency key,
+/// only to the account that sent it (the key alone is not enough).
+pub async fn receipt(db: &Db, key: &str, user_id: i64) -> StoreResult<Option<IntakeOutcome>> {
+    let r: Option<(i64, String, Option<i64>, String, Option<String>)> = run!(&db.write, c => sqlx::query_as(
+        "SELECT id, reference, alert_id, flags, area_code FROM reports WHERE idempotency_key = $1 AND reporter_user_id = $2"
+    ).bind(key.trim()).bind(user_id).fetch_optional(c).await?);
+    Ok(r.map(|(report_id, reference, alert_id, flags, area_code)| IntakeOutcome {
+        report_id,
+        reference,
+        alert_id,
+        duplicate_submission: false,
+        new_event: false,
+        flags: serde_json::from_str(&flags).unwrap_or_default(),
+        area_code,
+    }))
+}
+
 /// All area names as a gazetteer (built per call: a few thousand rows at most).
 pub async fn gazetteer(db: &Db) -> StoreResult<Gazetteer> {
     let rows: Vec<(String, String, String)> = run!(&db.read, c => sqlx::query_as("SELECT code, path, name FROM areas").fetch_all(c).await?);

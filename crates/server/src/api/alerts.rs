@@ -1,6 +1,6 @@
 //! `/api/v1/alerts`: events and their lifecycle, escalation rules, and the early-warning indicators.
 
-use super::reports::require_record;
+use super::reports::{list_scope, require_record};
 use super::{ApiQuery, PageOf, Paging};
 use crate::auth::Auth;
 use crate::error::{ApiError, ApiJson};
@@ -42,8 +42,7 @@ pub struct AlertQuery {
 #[utoipa::path(get, path = "/api/v1/alerts", tag = "early-warning", params(AlertQuery),
     responses((status = 200, body = PageOf<AlertView>), (status = 403, body = crate::error::Problem)))]
 async fn list_alerts(State(s): State<AppState>, auth: Auth, ApiQuery(q): ApiQuery<AlertQuery>) -> Result<Json<PageOf<AlertView>>, ApiError> {
-    let scope = auth.scope(Permission::ReportsRead)?;
-    let global = auth.require(Permission::ReportsRead, Target::Global).is_ok();
+    let (scope, global) = list_scope(&auth)?;
     let (page, per) = Paging { page: q.page, per_page: q.per_page }.get()?;
     let f = AlertFilter { state: q.state, category: q.category, needs_attention: q.needs_attention };
     Ok(Json(alerts::list(&s.db, &scope, global, &f, page, per).await?.into()))
@@ -66,15 +65,20 @@ async fn get_alert(State(s): State<AppState>, auth: Auth, Path(id): Path<i64>) -
     request_body(content = Object, description = "An alert command"),
     responses((status = 200, body = AlertView), (status = 400, body = crate::error::Problem), (status = 403, body = crate::error::Problem)))]
 async fn alert_command(State(s): State<AppState>, auth: Auth, Path(id): Path<i64>, ApiJson(cmd): ApiJson<AlertCommand>) -> Result<Json<AlertView>, ApiError> {
-    let perm = match cmd {
-        AlertCommand::Verify => Permission::ReportsVerify,
-        AlertCommand::Raise | AlertCommand::MarkFalseAlarm | AlertCommand::Cancel { .. } => Permission::AlertsRaise,
-        AlertCommand::Acknowledge { .. } | AlertCommand::Respond { .. } | AlertCommand::Close { .. } => Permission::AlertsRespond,
-    };
+    let perm = command_permission(&cmd);
     auth.require(perm, Target::AnyArea)?;
     let a = alerts::get(&s.db, id).await?;
     require_record(&auth, perm, a.area_path.as_deref())?;
     Ok(Json(alerts::command(&s.db, id, cmd, &auth.actor(), s.now()).await?))
+}
+
+/// The permission a command needs (over the alert's area).
+pub(crate) fn command_permission(cmd: &AlertCommand) -> Permission {
+    match cmd {
+        AlertCommand::Verify => Permission::ReportsVerify,
+        AlertCommand::Raise | AlertCommand::MarkFalseAlarm | AlertCommand::Cancel { .. } => Permission::AlertsRaise,
+        AlertCommand::Acknowledge { .. } | AlertCommand::Respond { .. } | AlertCommand::Close { .. } => Permission::AlertsRespond,
+    }
 }
 
 /// Escalation rules within the caller's area.

@@ -32,6 +32,14 @@ pub(crate) fn require_record(auth: &Auth, perm: Permission, area_path: Option<&s
     }
 }
 
+/// The areas a list of reports or alerts covers for this caller (`reports.read`), and whether
+/// it includes records not yet placed in an area (only for those who see the whole tree).
+pub(crate) fn list_scope(auth: &Auth) -> Result<(Vec<AreaPath>, bool), ApiError> {
+    let scope = auth.scope(Permission::ReportsRead)?;
+    let global = auth.require(Permission::ReportsRead, Target::Global).is_ok();
+    Ok((scope, global))
+}
+
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewReport {
@@ -116,8 +124,7 @@ pub struct ReportQuery {
 #[utoipa::path(get, path = "/api/v1/reports", tag = "early-warning", params(ReportQuery),
     responses((status = 200, body = PageOf<ReportView>), (status = 403, body = crate::error::Problem)))]
 async fn list_reports(State(s): State<AppState>, auth: Auth, ApiQuery(q): ApiQuery<ReportQuery>) -> Result<Json<PageOf<ReportView>>, ApiError> {
-    let scope = auth.scope(Permission::ReportsRead)?;
-    let global = auth.require(Permission::ReportsRead, Target::Global).is_ok();
+    let (scope, global) = list_scope(&auth)?;
     let (page, per) = Paging { page: q.page, per_page: q.per_page }.get()?;
     let f = ReportFilter { category: q.category, from: q.from, to: q.to, verification: q.verification, q: q.q, unplaced: q.unplaced.unwrap_or(false) };
     Ok(Json(reports::list(&s.db, &scope, global, &f, page, per).await?.into()))

@@ -1,6 +1,8 @@
-//! `GET /`: the dashboard, scoped to the reader's area. For now: their grants and the areas
-//! within their scope; the early-warning, case and framework blocks are headings that say
-//! "coming soon" (no invented figures) until those modules have data to show.
+//! `GET /`: the dashboard, scoped to the reader's area: their grants, the areas within their
+//! scope, open alerts by severity and overdue acknowledgements, reports received today and the
+//! latest ones, and the early-warning indicators of the last 90 days (every share with its
+//! counts). The case and framework blocks say "coming soon" (no invented figures) until those
+//! modules have data to show.
 
 use super::{Page, WebResult};
 use crate::AppState;
@@ -11,7 +13,10 @@ use minijinja::context;
 use serde::Serialize;
 use vigie_domain::access::Permission;
 use vigie_domain::area::{AreaCode, AreaLevel};
+use vigie_domain::early_warning::indicators::{Indicators, Period};
+use vigie_domain::Lang;
 use vigie_storage::areas::{self, AreaFilter};
+use vigie_storage::reports::ReportFilter;
 
 pub fn router() -> Router<AppState> {
     Router::new().route("/", get(home))
@@ -63,11 +68,107 @@ async fn home(State(s): State<AppState>, page: Page) -> WebResult {
         prosmed = areas::list(&s.db, &AreaFilter { tag: Some("prosmed".into()), ..Default::default() }, &scope, 1, 1).await?.total;
     }
     use Permission::*;
+    let early_warning = match super::reports::read_scope(&page) {
+        Some((scope, global)) => Some(early_warning(&s, &page, &scope, global).await?),
+        None => None,
+    };
     let soon = context! {
-        alerts => page.can(AlertsRaise) || page.can(AlertsRespond),
-        reports => page.can(ReportsRead) || page.can(ReportsCreate),
         cases => page.can(CasesRead),
         framework => page.can(FrameworkRead),
     };
-    page.render("home.html", context! { grants, counts, prosmed, soon, areas => page.can(AreasRead) })
+    page.render(
+        "home.html",
+        context! { grants, counts, prosmed, soon, areas => page.can(AreasRead), ew => early_warning, can_report => page.can(ReportsCreate) },
+    )
+}
+
+/// "2 h 05 min", "3 j 4 h" ("3 d 4 h"), "45 min", "30 s".
+fn duration(d: chrono::Duration, lang: Lang) -> String {
+    let secs = d.num_seconds().max(0);
+    let (days, hours, mins) = (secs / 86_400, secs % 86_400 / 3600, secs % 3600 / 60);
+    let day = if lang == Lang::Fr { "j" } else { "d" };
+    if days > 0 {
+        format!("{days} {day} {hours} h")
+    } else if hours > 0 {
+        format!("{hours} h {mins:02} min")
+    } else if mins > 0 {
+        format!("{mins} min")
+    } else {
+        format!("{secs} s")
+    }
+}
+
+fn percent(share: Option<f64>, lang: Lang) -> Option<String> {
+    share.map(|v| format!("{}\u{a0}%", super::i18n::number(v * 100.0, 1, lang)))
+}
+
+fn indicator_view(ind: &Indicators, area_code: &str, area_name: Option<String>, lang: Lang) -> minijinja::Value {
+    let iv = &ind.interventions;
+    let known = iv.prevented + iv.stopped + iv.not_prevented;
+    context! {
+        area_code, area_name,
+        records => ind.records,
+        alerts_raised => ind.alerts_raised,
+        false_alarms => ind.false_alarms,
+        median_report_to_alert => ind.median_report_to_alert.map(|d| duration(d, lang)),
+        median_alert_to_response => ind.median_alert_to_response.map(|d| duration(d, lang)),
+        responded => ind.responded,
+        ack => context! {
+            share => percent(ind.ack.share, lang), within => ind.ack.within, eligible => ind.ack.eligible, late => ind.ack.late,
+            not_acknowledged => ind.ack.not_acknowledged, undetermined => ind.ack.undetermined, never_notified => ind.ack.never_notified,
+        },
+        minusma => context! {
+            share => percent(iv.share, lang), lower => percent(iv.share_if_unknown_failed, lang),
+            success => iv.prevented + iv.stopped, known, prevented => iv.prevented, stopped => iv.stopped, not_prevented => iv.not_prevented,
+            false_alarm => iv.false_alarm, unknown => iv.unknown, awaiting => iv.awaiting_outcome, interventions => iv.interventions,
+        },
+    }
+}
+
+/// The early-warning blocks, within the reader's `reports.read` scope.
+async fn early_warning(s: &AppState, page: &Page, scope: &[vigie_domain::area::AreaPath], global: bool) -> Result<minijinja::Value, super::WebError> {
+    let now = s.now();
+    let lang = page.lang;
+    let counts = vigie_storage::alerts::open_counts(&s.db, scope, global, now).await?;
+    let open: i64 = counts.iter().map(|c| c.open).sum();
+    let overdue: i64 = counts.iter().map(|c| c.overdue).sum();
+    let by_severity: Vec<minijinja::Value> = vigie_domain::early_warning::taxonomy::Severity::ALL
+        .iter()
+        .rev()
+        .map(|sev| {
+            let n = counts.iter().find(|c| c.severity == sev.level() as i32).map_or(0, |c| c.open);
+            context! { level => sev.level(), label => sev.label(lang), count => n }
+        })
+        .collect();
+    let today = now.date_naive().and_hms_opt(0, 0, 0).map(|t| t.and_utc());
+    let f = ReportFilter { from: today, ..Default::default() };
+    let reports_today = vigie_storage::reports::list(&s.db, scope, global, &f, 1, 1).await?.total;
+    let latest = vigie_storage::reports::list(&s.db, scope, global, &ReportFilter::default(), 1, 5).await?;
+    let cats = super::reports::categories(s, lang).await?;
+    let latest = super::reports::rows(s, lang, latest.items, &cats).await;
+    let period = Period { start: now - chrono::Duration::days(90), end: now + chrono::Duration::seconds(1) };
+    let mut indicators = Vec::new();
+    for path in scope {
+        let ind = vigie_storage::alerts::indicators(&s.db, path, period, now).await?;
+        let code = path.0.rsplit('/').next().unwrap_or_default().to_string();
+        let name = match AreaCode::parse(&code) {
+            Ok(c) => areas::get(&s.db, &c, false).await.ok().map(|a| a.name),
+            Err(_) => None,
+        };
+        indicators.push(indicator_view(&ind, &code, name, lang));
+    }
+    Ok(context! { open, overdue, by_severity, reports_today, latest, indicators, since => period.start })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_read_naturally() {
+        assert_eq!(duration(chrono::Duration::minutes(125), Lang::Fr), "2 h 05 min");
+        assert_eq!(duration(chrono::Duration::minutes(45), Lang::En), "45 min");
+        assert_eq!(duration(chrono::Duration::hours(76), Lang::En), "3 d 4 h");
+        assert_eq!(percent(Some(2.0 / 3.0), Lang::Fr).unwrap(), "66,7\u{a0}%");
+    }
 }

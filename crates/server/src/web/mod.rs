@@ -18,11 +18,13 @@
 //! `i18n.rs` (the template test fails on a missing key); a menu entry in `base.html` if needed.
 
 pub mod admin;
+pub mod alerts;
 pub mod areas;
 pub mod assets;
 pub mod home;
 pub mod i18n;
 pub mod render;
+pub mod reports;
 pub mod session;
 
 use crate::auth::{session_auth, same_secret, Auth};
@@ -44,6 +46,8 @@ pub fn router() -> Router<AppState> {
         .merge(home::router())
         .merge(areas::router())
         .merge(admin::router())
+        .merge(reports::router())
+        .merge(alerts::router())
         .route("/static/{version}/{*path}", axum::routing::get(assets::serve))
         .layer(axum::middleware::from_fn(render_errors))
         .layer(tower_http::compression::CompressionLayer::new())
@@ -112,6 +116,9 @@ impl Page {
             user => context! { username => self.auth.principal.username, name => self.display_name },
             nav => context! {
                 areas => self.can(AreasRead),
+                reports => self.can(ReportsRead),
+                report_new => self.can(ReportsCreate) && !self.can(ReportsRead),
+                alerts => self.can(ReportsRead),
                 users => self.can(UsersRead),
                 roles => self.can(UsersRead),
                 audit => global_audit,

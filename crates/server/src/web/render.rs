@@ -21,6 +21,12 @@ pub(crate) const TEMPLATES: &[(&str, &str)] = &[
     ("user_new.html", include_str!("../../templates/user_new.html")),
     ("roles.html", include_str!("../../templates/roles.html")),
     ("audit.html", include_str!("../../templates/audit.html")),
+    ("report_new.html", include_str!("../../templates/report_new.html")),
+    ("report_receipt.html", include_str!("../../templates/report_receipt.html")),
+    ("reports.html", include_str!("../../templates/reports.html")),
+    ("report.html", include_str!("../../templates/report.html")),
+    ("alerts.html", include_str!("../../templates/alerts.html")),
+    ("alert.html", include_str!("../../templates/alert.html")),
 ];
 
 fn lang_of(state: &State) -> Lang {
