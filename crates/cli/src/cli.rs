@@ -143,6 +143,9 @@ pub fn command(lang: Lang) -> Command {
                 .subcommand_required(true)
                 .subcommand(Command::new("verify").about(t(lang, "Vérifie la chaîne de hachage du journal ; code 1 si elle est rompue", "Check the log's hash chain; exit code 1 if broken"))),
         )
+        // Early warning.
+        .subcommand(crate::ew_cli::reports_command(lang))
+        .subcommand(crate::ew_cli::alerts_command(lang))
 }
 
 #[cfg(test)]

@@ -162,6 +162,8 @@ pub async fn run(lang: Lang, m: ArgMatches) -> anyhow::Result<ExitCode> {
             }
             _ => unreachable!("subcommand required"),
         },
+        Some(("reports", r)) => crate::ew_cli::reports(lang, &open().await?, r).await,
+        Some(("alerts", r)) => crate::ew_cli::alerts(lang, &open().await?, r).await,
         _ => bail!("unknown command"),
     }
 }

@@ -29,7 +29,7 @@ pub(crate) async fn open_for_report(tx: &mut Tx, report: &Report, area: Option<&
     Ok(id)
 }
 
-async fn save_doc(tx: &mut Tx, a: &Alert, wake_at: Option<DateTime<Utc>>, needs_attention: bool, now: DateTime<Utc>) -> StoreResult<()> {
+pub(crate) async fn save_doc(tx: &mut Tx, a: &Alert, wake_at: Option<DateTime<Utc>>, needs_attention: bool, now: DateTime<Utc>) -> StoreResult<()> {
     let outcome = a.outcome.map(|o| serde_json::to_value(o).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default());
     run_tx!(tx, c => { sqlx::query(
         "UPDATE alerts SET severity = $2, state = $3, alerted_at = $4, closed_at = $5, outcome = $6, wake_at = $7, needs_attention = $8, doc = $9, updated_at = $10 WHERE id = $1"
@@ -38,7 +38,7 @@ async fn save_doc(tx: &mut Tx, a: &Alert, wake_at: Option<DateTime<Utc>>, needs_
     Ok(())
 }
 
-async fn load_tx(tx: &mut Tx, id: i64) -> StoreResult<Alert> {
+pub(crate) async fn load_tx(tx: &mut Tx, id: i64) -> StoreResult<Alert> {
     let doc: Option<String> = run_tx!(tx, c => sqlx::query_scalar("SELECT doc FROM alerts WHERE id = $1").bind(id).fetch_optional(&mut **c).await?);
     let mut a: Alert = serde_json::from_str(&doc.ok_or(StoreError::NotFound)?).map_err(|e| StoreError::Other(format!("alert {id}: {e}")))?;
     a.id = id;
@@ -80,6 +80,9 @@ pub struct AlertView {
     #[schema(value_type = Object)]
     pub lifecycle: Alert,
     pub report_ids: Vec<i64>,
+    /// Set when an analyst merged this event into another: its reports and its alert moved
+    /// there, and commands sent here go there.
+    pub merged_into: Option<i64>,
     #[serde(skip)]
     pub area_path: Option<String>,
 }
@@ -95,6 +98,7 @@ struct Row {
     area_path: Option<String>,
     needs_attention: bool,
     wake_at: Option<DateTime<Utc>>,
+    merged_into: Option<i64>,
     doc: String,
 }
 
@@ -113,12 +117,13 @@ impl Row {
             wake_at: self.wake_at,
             lifecycle,
             report_ids,
+            merged_into: self.merged_into,
             area_path: self.area_path,
         })
     }
 }
 
-const COLS: &str = "id, title, category_code, severity, state, area_code, area_path, needs_attention, wake_at, doc";
+const COLS: &str = "id, title, category_code, severity, state, area_code, area_path, needs_attention, wake_at, merged_into, doc";
 
 pub async fn get(db: &Db, id: i64) -> StoreResult<AlertView> {
     let r: Option<Row> = run!(&db.write, c => sqlx::query_as(&format!("SELECT {COLS} FROM alerts WHERE id = $1")).bind(id).fetch_optional(c).await?);
@@ -136,7 +141,8 @@ pub struct AlertFilter {
 pub async fn list(db: &Db, scope: &[AreaPath], see_unplaced: bool, f: &AlertFilter, page: i64, per_page: i64) -> StoreResult<Page<AlertView>> {
     let mut args = Vec::new();
     let placed = scope_sql("area_path", scope, &mut args);
-    let mut conds = vec![if see_unplaced { format!("({placed} OR area_path IS NULL)") } else { placed }];
+    // Events merged into another are shown through the one that took them.
+    let mut conds = vec![if see_unplaced { format!("({placed} OR area_path IS NULL)") } else { placed }, "merged_into IS NULL".into()];
     if let Some(s) = &f.state {
         args.push(Arg::Text(s.clone()));
         conds.push(format!("state = ${}", args.len()));
@@ -176,7 +182,7 @@ pub async fn open_counts(db: &Db, scope: &[AreaPath], see_unplaced: bool, now: D
     let wher = if see_unplaced { format!("({placed} OR area_path IS NULL)") } else { placed };
     let sql = format!(
         "SELECT severity, COUNT(*), COALESCE(SUM(CASE WHEN state = 'alerted' AND (needs_attention OR (wake_at IS NOT NULL AND wake_at <= ${})) THEN 1 ELSE 0 END), 0) \
-         FROM alerts WHERE {wher} AND state NOT IN ('closed', 'false_alarm', 'cancelled') GROUP BY severity ORDER BY severity DESC",
+         FROM alerts WHERE {wher} AND merged_into IS NULL AND state NOT IN ('closed', 'false_alarm', 'cancelled') GROUP BY severity ORDER BY severity DESC",
         args.len() + 1
     );
     let rows: Vec<(i32, i64, i64)> = run!(&db.read, c => bind_args!(sqlx::query_as(&sql), &args).bind(now).fetch_all(c).await?);
@@ -194,7 +200,9 @@ fn webhook_event(state: AlertState) -> Option<&'static str> {
 }
 
 /// Applies a person's command to an alert. Raising it notifies the first responder level at once.
+/// A command sent to an event merged into another goes to the one that took its alert.
 pub async fn command(db: &Db, id: i64, cmd: AlertCommand, actor: &Actor, now: DateTime<Utc>) -> StoreResult<AlertView> {
+    let id = crate::events::survivor(db, id).await?;
     let rules = rules(db).await?;
     let mut tx = db.begin().await?;
     let mut a = load_tx(&mut tx, id).await?;
@@ -251,7 +259,7 @@ async fn notification_text(tx: &mut Tx, a: &Alert, escalated: bool) -> StoreResu
 
 /// Runs every escalation that is due at `now` (called by the scheduler; tests pass their own clock).
 pub async fn escalate_due(db: &Db, now: DateTime<Utc>) -> StoreResult<usize> {
-    let due: Vec<i64> = run!(&db.write, c => sqlx::query_scalar("SELECT id FROM alerts WHERE wake_at IS NOT NULL AND wake_at <= $1 AND state = 'alerted' ORDER BY wake_at LIMIT 200").bind(now).fetch_all(c).await?);
+    let due: Vec<i64> = run!(&db.write, c => sqlx::query_scalar("SELECT id FROM alerts WHERE wake_at IS NOT NULL AND wake_at <= $1 AND state = 'alerted' AND merged_into IS NULL ORDER BY wake_at LIMIT 200").bind(now).fetch_all(c).await?);
     if due.is_empty() {
         return Ok(0);
     }
@@ -357,8 +365,44 @@ pub async fn rules(db: &Db) -> StoreResult<Vec<EscalationRule>> {
 pub async fn indicators(db: &Db, area: &AreaPath, period: Period, as_of: DateTime<Utc>) -> StoreResult<Indicators> {
     let (lo, hi) = area.descendant_range();
     let docs: Vec<String> = run!(&db.read, c => sqlx::query_scalar(
-        "SELECT doc FROM alerts WHERE (area_path = $1 OR (area_path >= $2 AND area_path < $3)) AND reported_at < $4"
+        "SELECT doc FROM alerts WHERE (area_path = $1 OR (area_path >= $2 AND area_path < $3)) AND reported_at < $4 AND merged_into IS NULL"
     ).bind(&area.0).bind(lo).bind(hi).bind(period.end).fetch_all(c).await?);
     let alerts: Vec<Alert> = docs.iter().filter_map(|d| serde_json::from_str(d).ok()).collect();
     Ok(compute(&alerts, area, period, as_of))
+}
+
+/// MINUSMA's indicator — "percentage of interventions after an early warning in which
+/// violence was prevented or stopped" — for the alerts of `area`'s subtree first reported in
+/// `period` (half-open, by reception time), as known at `as_of`. This is the function the
+/// results framework's indicator interface reads: it returns the value with the counts it is
+/// made of, so a figure in a report to donors can be traced alert by alert.
+///
+/// `value` = (prevented + stopped) / (prevented + stopped + not prevented); false alarms,
+/// unknown outcomes and interventions not yet closed are left out of the denominator and
+/// counted in `counts` (see `vigie_domain::early_warning::indicators::InterventionCounts`);
+/// `lower_bound` counts unknown outcomes as failures. `None` when nothing can be judged yet.
+/// Events merged into another count once, through the event that took them.
+pub async fn minusma_indicator(db: &Db, area: &AreaPath, period: Period, as_of: DateTime<Utc>) -> StoreResult<MinusmaIndicator> {
+    let counts = indicators(db, area, period, as_of).await?.interventions;
+    Ok(MinusmaIndicator {
+        numerator: counts.prevented + counts.stopped,
+        denominator: counts.prevented + counts.stopped + counts.not_prevented,
+        value: counts.share,
+        lower_bound: counts.share_if_unknown_failed,
+        counts,
+    })
+}
+
+/// The value of [`minusma_indicator`] and what it is made of.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct MinusmaIndicator {
+    /// Interventions closed with violence prevented or stopped.
+    pub numerator: usize,
+    /// Interventions closed with a known, relevant outcome.
+    pub denominator: usize,
+    /// numerator / denominator, in [0, 1].
+    pub value: Option<f64>,
+    /// The same share if every unknown outcome were a failure.
+    pub lower_bound: Option<f64>,
+    pub counts: vigie_domain::early_warning::indicators::InterventionCounts,
 }

@@ -24,6 +24,9 @@ pub mod roles;
 pub mod sms;
 pub mod webhooks;
 pub mod users;
+// Early warning: analyst tools (merge/split) and report attachments.
+pub mod attachments;
+pub mod events;
 
 mod error;
 pub use error::{StoreError, StoreResult};

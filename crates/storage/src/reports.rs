@@ -11,6 +11,7 @@ use vigie_domain::area::{AreaCode, AreaPath};
 use vigie_domain::early_warning::dedup::{cluster, Adjacency, ClusterDecision, DedupConfig, Event, ReportSignal};
 use vigie_domain::early_warning::places::{match_place, Gazetteer, MatchOptions, PlaceEntry, PlaceVerdict, DEFAULT_ALIASES};
 use vigie_domain::early_warning::report::{Report, ReportFlag, ReportInput, ReportPolicy};
+use vigie_domain::early_warning::visibility::ReportScope;
 use vigie_domain::early_warning::EwInvalid;
 use vigie_domain::{Invalid, Msg};
 
@@ -254,15 +255,44 @@ pub struct ReportView {
     pub flags: String,
     pub verification: String,
     pub grade: Option<String>,
+    /// A category routed to the protected-cases workflow: readers also need `cases.read`
+    /// (see `vigie_domain::early_warning::visibility`).
+    pub protected: bool,
     #[serde(skip)]
     pub area_path: Option<String>,
 }
 
-const VIEW_COLS: &str = "id, reference, alert_id, received_at, occurred_at, category_code, severity, text, area_code, lat, lon, place_name, \
-                         reporter_kind, channel, language, flags, verification, grade, area_path";
+impl ReportView {
+    /// The report's place on the tree, for access checks.
+    pub fn area(&self) -> Option<AreaPath> {
+        self.area_path.clone().filter(|p| !p.is_empty()).map(AreaPath)
+    }
+}
+
+/// Is a report protected? Flagged so at intake, or filed in a category marked protected
+/// since (an admin tightening a category hides its older reports too).
+macro_rules! protected_sql {
+    () => {
+        "(flags LIKE '%\"protected_case\"%' OR category_code IN (SELECT code FROM categories WHERE protected))"
+    };
+}
+const PROTECTED_SQL: &str = protected_sql!();
+
+const VIEW_COLS: &str = concat!(
+    "id, reference, alert_id, received_at, occurred_at, category_code, severity, text, area_code, lat, lon, place_name, ",
+    "reporter_kind, channel, language, flags, verification, grade, area_path, ",
+    protected_sql!(),
+    " AS protected"
+);
 
 pub async fn get(db: &Db, id: i64) -> StoreResult<ReportView> {
     let r: Option<ReportView> = run!(&db.read, c => sqlx::query_as(&format!("SELECT {VIEW_COLS} FROM reports WHERE id = $1")).bind(id).fetch_optional(c).await?);
+    r.ok_or(StoreError::NotFound)
+}
+
+/// The account that sent a report (web, API, ODK), if any.
+pub async fn sender_user(db: &Db, id: i64) -> StoreResult<Option<i64>> {
+    let r: Option<Option<i64>> = run!(&db.read, c => sqlx::query_scalar("SELECT reporter_user_id FROM reports WHERE id = $1").bind(id).fetch_optional(c).await?);
     r.ok_or(StoreError::NotFound)
 }
 
@@ -275,13 +305,27 @@ pub struct ReportFilter {
     pub q: Option<String>,
     /// Reports no area holds yet (they are visible only to those who see the whole tree).
     pub unplaced: bool,
+    /// Where protected reports may be listed too (`cases.read`); by default nowhere, so a
+    /// caller that forgets is safe. Set from `ReportScope` by [`list_visible`].
+    pub protected_areas: Vec<AreaPath>,
+    pub protected_unplaced: bool,
 }
 
-/// Reports inside `scope`; unplaced ones only for callers whose scope is the whole tree.
+/// Reports `scope` shows (the one visibility rule, `vigie_domain::early_warning::visibility`).
+pub async fn list_visible(db: &Db, scope: &ReportScope, f: &ReportFilter, page: i64, per_page: i64) -> StoreResult<Page<ReportView>> {
+    let f = ReportFilter { protected_areas: scope.protected_areas.clone(), protected_unplaced: scope.protected_unplaced, ..f.clone() };
+    list(db, &scope.areas, scope.unplaced, &f, page, per_page).await
+}
+
+/// Reports inside `scope`; unplaced ones only for callers whose scope is the whole tree;
+/// protected ones only inside `f.protected_areas`.
 pub async fn list(db: &Db, scope: &[AreaPath], see_unplaced: bool, f: &ReportFilter, page: i64, per_page: i64) -> StoreResult<Page<ReportView>> {
     let mut args = Vec::new();
     let placed = scope_sql("area_path", scope, &mut args);
     let mut conds = vec![if see_unplaced { format!("({placed} OR area_path IS NULL)") } else { placed }];
+    let protected_placed = scope_sql("area_path", &f.protected_areas, &mut args);
+    let protected_ok = if f.protected_unplaced { format!("({protected_placed} OR area_path IS NULL)") } else { protected_placed };
+    conds.push(format!("(NOT {PROTECTED_SQL} OR {protected_ok})"));
     if f.unplaced {
         conds.push("area_path IS NULL".into());
     }

@@ -12,6 +12,7 @@ pub mod indicators;
 pub mod places;
 pub mod report;
 pub mod taxonomy;
+pub mod visibility;
 
 pub use alert::{Alert, AlertCommand, AlertState, EscalationEntry, EscalationKind, Outcome, ResponseAction, Transition};
 pub use attachment::{check_attachment, sanitize_file_name, AttachmentInput, AttachmentPolicy, CheckedAttachment, MediaType};
@@ -87,6 +88,12 @@ pub enum EwMsg {
     NothingToSplit,
     ReportNotInEvent { report_id: i64 },
     SplitWouldEmptyEvent,
+    /// Both events already carry a raised alert: one must be closed or cancelled first.
+    MergeTwoRaisedAlerts { first: i64, second: i64 },
+    /// A finished event (closed, false alarm, cancelled) cannot take or give reports.
+    EventFinished { event_id: i64 },
+    /// The event was merged into another; act on that one.
+    EventMerged { into: i64 },
     // Alerts
     IllegalTransition { from: alert::AlertState, to: alert::AlertState },
     AlertAlreadyFinished { state: alert::AlertState },
@@ -237,6 +244,18 @@ impl EwMsg {
                 "Au moins un signalement doit rester dans l'événement.",
                 "At least one report must stay in the event.",
             ),
+            MergeTwoRaisedAlerts { first, second } => pick(
+                format!("Les événements {first} et {second} ont chacun une alerte lancée : clôturez ou annulez l'une d'elles avant de fusionner."),
+                format!("Events {first} and {second} each have a raised alert: close or cancel one of them before merging."),
+            ),
+            EventFinished { event_id } => pick(
+                format!("L'événement {event_id} est terminé : ses signalements ne peuvent plus être déplacés."),
+                format!("Event {event_id} is finished: its reports can no longer be moved."),
+            ),
+            EventMerged { into } => pick(
+                format!("Cet événement a été fusionné dans l'événement {into}."),
+                format!("This event was merged into event {into}."),
+            ),
             IllegalTransition { from, to } => pick(
                 format!("Impossible de passer de « {} » à « {} ».", from.label(lang), to.label(lang)),
                 format!("Cannot go from \"{}\" to \"{}\".", from.label(lang), to.label(lang)),
@@ -331,6 +350,9 @@ mod tests {
             EwMsg::NothingToSplit,
             EwMsg::ReportNotInEvent { report_id: 3 },
             EwMsg::SplitWouldEmptyEvent,
+            EwMsg::MergeTwoRaisedAlerts { first: 1, second: 2 },
+            EwMsg::EventFinished { event_id: 1 },
+            EwMsg::EventMerged { into: 1 },
             EwMsg::IllegalTransition { from: S::Reported, to: S::Closed },
             EwMsg::AlertAlreadyFinished { state: S::Cancelled },
             EwMsg::VerifyBeforeAlert,

@@ -67,6 +67,8 @@ async fn get_alert(State(s): State<AppState>, auth: Auth, Path(id): Path<i64>) -
 async fn alert_command(State(s): State<AppState>, auth: Auth, Path(id): Path<i64>, ApiJson(cmd): ApiJson<AlertCommand>) -> Result<Json<AlertView>, ApiError> {
     let perm = command_permission(&cmd);
     auth.require(perm, Target::AnyArea)?;
+    // An event merged into another: the command goes to the one that took its alert.
+    let id = vigie_storage::events::survivor(&s.db, id).await?;
     let a = alerts::get(&s.db, id).await?;
     require_record(&auth, perm, a.area_path.as_deref())?;
     Ok(Json(alerts::command(&s.db, id, cmd, &auth.actor(), s.now()).await?))

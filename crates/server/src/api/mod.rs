@@ -13,6 +13,8 @@ pub mod roles;
 pub mod session;
 pub mod users;
 pub mod webhooks;
+// Early warning: event merge/split and report attachments.
+pub mod events;
 
 use crate::AppState;
 use serde::Deserialize;
@@ -58,6 +60,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(crate::openrosa::api_router())
         .merge(cases::router())
         .merge(public::router())
+        .merge(events::router())
 }
 
 /// `?page=&per_page=` on every list.

@@ -13,6 +13,7 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 use vigie_domain::access::{Permission, Target};
 use vigie_domain::area::AreaPath;
 use vigie_domain::early_warning::report::{Channel, LocationInput, ReportInput, ReporterKind};
+use vigie_domain::early_warning::visibility::ReportScope;
 use vigie_domain::Msg;
 use vigie_storage::reports::{self, IntakeOutcome, ReportFilter, ReportView, Sender, ThreadMessage};
 
@@ -30,6 +31,18 @@ pub(crate) fn require_record(auth: &Auth, perm: Permission, area_path: Option<&s
         Some(p) if !p.is_empty() => auth.require_in(perm, &AreaPath(p.to_string())),
         _ => auth.require(perm, Target::Global),
     }
+}
+
+/// May the caller do `perm` on this report? Its area, and `cases.read` there too if its
+/// category is protected: the one rule, `vigie_domain::early_warning::visibility::check_report`.
+pub(crate) fn require_report(auth: &Auth, perm: Permission, r: &ReportView) -> Result<(), ApiError> {
+    vigie_domain::early_warning::visibility::check_report(&auth.principal, perm, r.protected, r.area().as_ref()).map_err(ApiError::from)
+}
+
+/// What a list of reports shows this caller (`reports.read`), protected categories included
+/// only where they hold `cases.read`.
+pub(crate) fn report_scope(auth: &Auth) -> Result<ReportScope, ApiError> {
+    ReportScope::of(&auth.principal, Permission::ReportsRead).map_err(ApiError::from)
 }
 
 /// The areas a list of reports or alerts covers for this caller (`reports.read`), and whether
@@ -124,10 +137,10 @@ pub struct ReportQuery {
 #[utoipa::path(get, path = "/api/v1/reports", tag = "early-warning", params(ReportQuery),
     responses((status = 200, body = PageOf<ReportView>), (status = 403, body = crate::error::Problem)))]
 async fn list_reports(State(s): State<AppState>, auth: Auth, ApiQuery(q): ApiQuery<ReportQuery>) -> Result<Json<PageOf<ReportView>>, ApiError> {
-    let (scope, global) = list_scope(&auth)?;
+    let scope = report_scope(&auth)?;
     let (page, per) = Paging { page: q.page, per_page: q.per_page }.get()?;
-    let f = ReportFilter { category: q.category, from: q.from, to: q.to, verification: q.verification, q: q.q, unplaced: q.unplaced.unwrap_or(false) };
-    Ok(Json(reports::list(&s.db, &scope, global, &f, page, per).await?.into()))
+    let f = ReportFilter { category: q.category, from: q.from, to: q.to, verification: q.verification, q: q.q, unplaced: q.unplaced.unwrap_or(false), ..Default::default() };
+    Ok(Json(reports::list_visible(&s.db, &scope, &f, page, per).await?.into()))
 }
 
 /// One report.
@@ -136,7 +149,7 @@ async fn list_reports(State(s): State<AppState>, auth: Auth, ApiQuery(q): ApiQue
 async fn get_report(State(s): State<AppState>, auth: Auth, Path(id): Path<i64>) -> Result<Json<ReportView>, ApiError> {
     auth.require(Permission::ReportsRead, Target::AnyArea)?;
     let r = reports::get(&s.db, id).await?;
-    require_record(&auth, Permission::ReportsRead, r.area_path.as_deref())?;
+    require_report(&auth, Permission::ReportsRead, &r)?;
     Ok(Json(r))
 }
 
@@ -157,7 +170,7 @@ pub struct VerificationBody {
 async fn verify_report(State(s): State<AppState>, auth: Auth, Path(id): Path<i64>, ApiJson(b): ApiJson<VerificationBody>) -> Result<Json<ReportView>, ApiError> {
     auth.require(Permission::ReportsVerify, Target::AnyArea)?;
     let r = reports::get(&s.db, id).await?;
-    require_record(&auth, Permission::ReportsVerify, r.area_path.as_deref())?;
+    require_report(&auth, Permission::ReportsVerify, &r)?;
     Ok(Json(reports::verify(&s.db, id, &b.status, b.grade.as_deref(), b.severity, &auth.actor(), s.now()).await?))
 }
 
@@ -167,7 +180,7 @@ async fn verify_report(State(s): State<AppState>, auth: Auth, Path(id): Path<i64
 async fn list_messages(State(s): State<AppState>, auth: Auth, Path(id): Path<i64>) -> Result<Json<Vec<ThreadMessage>>, ApiError> {
     auth.require(Permission::ReportsRead, Target::AnyArea)?;
     let r = reports::get(&s.db, id).await?;
-    require_record(&auth, Permission::ReportsRead, r.area_path.as_deref())?;
+    require_report(&auth, Permission::ReportsRead, &r)?;
     Ok(Json(reports::thread(&s.db, id).await?))
 }
 
@@ -189,7 +202,7 @@ pub struct Asked {
 async fn ask_reporter(State(s): State<AppState>, auth: Auth, Path(id): Path<i64>, ApiJson(b): ApiJson<Question>) -> Result<(StatusCode, Json<Asked>), ApiError> {
     auth.require(Permission::ReportsVerify, Target::AnyArea)?;
     let r = reports::get(&s.db, id).await?;
-    require_record(&auth, Permission::ReportsVerify, r.area_path.as_deref())?;
+    require_report(&auth, Permission::ReportsVerify, &r)?;
     let by_sms = reports::ask_reporter(&s.db, id, &b.body, &auth.actor(), s.now()).await?;
     Ok((StatusCode::CREATED, Json(Asked { by_sms })))
 }

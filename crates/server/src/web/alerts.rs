@@ -305,6 +305,7 @@ async fn command(State(s): State<AppState>, Path(id): Path<String>, form: FormPo
         // The same checks as POST /api/v1/alerts/{id}/commands.
         let perm = command_permission(&cmd);
         page.auth.require(perm, Target::AnyArea)?;
+        let id = vigie_storage::events::survivor(&s.db, id).await?;
         let a = alerts::get(&s.db, id).await?;
         require_record(&page.auth, perm, a.area_path.as_deref())?;
         alerts::command(&s.db, id, cmd, &page.auth.actor(), s.now()).await.map_err(ApiError::from)

@@ -248,7 +248,7 @@ const CATALOGUE: &[(&str, &str, &str)] = &[
 
 /// The text of `key` in `lang`; the key itself if it is missing (and a test fails).
 pub fn t(key: &str, lang: Lang) -> &str {
-    match CATALOGUE.iter().find(|(k, _, _)| *k == key) {
+    match CATALOGUE.iter().chain(super::report_actions::WORDS).find(|(k, _, _)| *k == key) {
         Some((_, fr, en)) => match lang {
             Lang::Fr => fr,
             Lang::En => en,
@@ -261,7 +261,7 @@ pub fn t(key: &str, lang: Lang) -> &str {
 }
 
 pub fn has(key: &str) -> bool {
-    CATALOGUE.iter().any(|(k, _, _)| *k == key)
+    CATALOGUE.iter().chain(super::report_actions::WORDS).any(|(k, _, _)| *k == key)
 }
 
 /// `1 234 567,89` (narrow no-break spaces) in French, `1,234,567.89` in English.

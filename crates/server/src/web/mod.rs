@@ -25,6 +25,7 @@ pub mod home;
 pub mod i18n;
 pub mod render;
 pub mod reports;
+pub mod report_actions;
 pub mod session;
 
 use crate::auth::{session_auth, same_secret, Auth};
@@ -48,6 +49,7 @@ pub fn router() -> Router<AppState> {
         .merge(admin::router())
         .merge(reports::router())
         .merge(alerts::router())
+        .merge(report_actions::router())
         .route("/static/{version}/{*path}", axum::routing::get(assets::serve))
         .layer(axum::middleware::from_fn(render_errors))
         .layer(tower_http::compression::CompressionLayer::new())

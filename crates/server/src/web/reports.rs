@@ -4,7 +4,7 @@
 //! Access is decided as in the API: `api::reports::{require_record, list_scope}`, `Auth::require`.
 
 use super::{FormPost, Page, WebError, WebResult};
-use crate::api::reports::{list_scope, require_record};
+use crate::api::reports::{list_scope, report_scope, require_report};
 use crate::error::ApiError;
 use crate::AppState;
 use axum::extract::{Path, Query, State};
@@ -234,7 +234,7 @@ async fn receipt(State(s): State<AppState>, page: Page, Path(key): Path<String>)
     page.auth.require(Permission::ReportsCreate, Target::AnyArea)?;
     let out = reports::receipt(&s.db, &key, page.auth.principal.user_id).await?.ok_or(Msg::NotFound)?;
     let report = reports::get(&s.db, out.report_id).await?;
-    let can_read = require_record(&page.auth, Permission::ReportsRead, report.area_path.as_deref()).is_ok();
+    let can_read = require_report(&page.auth, Permission::ReportsRead, &report).is_ok();
     let area_name = AreaNames::default().name(&s, out.area_code.as_deref()).await;
     page.render(
         "report_receipt.html",
@@ -304,15 +304,15 @@ pub(super) async fn rows(s: &AppState, lang: Lang, items: Vec<ReportView>, cats:
 pub(super) const STATUSES: [&str; 4] = ["pending", "verified", "unverifiable", "false"];
 
 async fn list(State(s): State<AppState>, page: Page, Query(q): Query<ListQuery>) -> WebResult {
-    let (mut scope, mut global) = list_scope(&page.auth)?;
+    let mut scope = report_scope(&page.auth)?;
     let zone = non_empty(&q.zone);
     if let Some(code) = &zone {
         // Narrowing to one area: it must be within the reader's own.
         let code = AreaCode::parse(code).map_err(|m| ApiError::bad_request("zone", m))?;
         let path = areas::path_of(&s.db, &code, "zone").await?;
         page.auth.require_in(Permission::ReportsRead, &path)?;
-        scope = vec![path];
-        global = false;
+        scope.areas = vec![path];
+        scope.unplaced = false;
     }
     let category = non_empty(&q.categorie);
     let status = non_empty(&q.etat).filter(|e| STATUSES.contains(&e.as_str()));
@@ -327,9 +327,10 @@ async fn list(State(s): State<AppState>, page: Page, Query(q): Query<ListQuery>)
         verification: status.clone(),
         q: text.clone(),
         unplaced: false,
+        ..Default::default()
     };
     let current = q.page.unwrap_or(1).clamp(1, 1_000_000);
-    let p = reports::list(&s.db, &scope, global, &f, current, PER_PAGE).await?;
+    let p = reports::list_visible(&s.db, &scope, &f, current, PER_PAGE).await?;
     let cats = categories(&s, page.lang).await?;
     let items = rows(&s, page.lang, p.items, &cats).await;
     let from_s = from_day.map(|d| d.to_string());
@@ -373,8 +374,11 @@ struct VerifyInput {
 }
 
 #[derive(Default)]
-struct DetailExtras {
-    status: Option<StatusCode>,
+pub(super) struct DetailExtras {
+    /// Errors of the event (merge/split) and attachment forms (`report_actions`).
+    pub event_errors: Vec<FieldError>,
+    pub attach_errors: Vec<FieldError>,
+    pub status: Option<StatusCode>,
     verify_input: Option<VerifyInput>,
     verify_errors: Vec<FieldError>,
     question: String,
@@ -382,11 +386,19 @@ struct DetailExtras {
     done: Option<String>,
 }
 
-async fn render_detail(s: &AppState, page: &Page, id: i64, x: DetailExtras) -> WebResult {
+impl DetailExtras {
+    /// The page again, with the errors of the event or attachment forms (`report_actions`).
+    pub(super) fn tools_errors(status: StatusCode, event_errors: Vec<FieldError>, attach_errors: Vec<FieldError>) -> Self {
+        DetailExtras { status: Some(status), event_errors, attach_errors, ..Default::default() }
+    }
+}
+
+pub(super) async fn render_detail(s: &AppState, page: &Page, id: i64, x: DetailExtras) -> WebResult {
     page.auth.require(Permission::ReportsRead, Target::AnyArea)?;
     let r = reports::get(&s.db, id).await?;
-    require_record(&page.auth, Permission::ReportsRead, r.area_path.as_deref())?;
-    let can_verify = require_record(&page.auth, Permission::ReportsVerify, r.area_path.as_deref()).is_ok();
+    require_report(&page.auth, Permission::ReportsRead, &r)?;
+    let can_verify = require_report(&page.auth, Permission::ReportsVerify, &r).is_ok();
+    let tools = super::report_actions::detail_context(s, page, &r, &x.event_errors, &x.attach_errors).await?;
     let lang = page.lang;
     let cats = categories(s, lang).await?;
     let mut names = AreaNames::default();
@@ -441,7 +453,7 @@ async fn render_detail(s: &AppState, page: &Page, id: i64, x: DetailExtras) -> W
         x.status.unwrap_or(StatusCode::OK),
         "report.html",
         context! {
-            r => view, alert, thread, can_verify, by_sms, statuses, sources, infos, severities,
+            r => view, alert, thread, can_verify, tools, by_sms, statuses, sources, infos, severities,
             verify => verify_input, verify_errors => x.verify_errors,
             question => x.question, question_errors => x.question_errors, done => x.done,
         },
@@ -450,7 +462,7 @@ async fn render_detail(s: &AppState, page: &Page, id: i64, x: DetailExtras) -> W
 
 async fn detail(State(s): State<AppState>, page: Page, Path(id): Path<String>, Query(q): Query<DetailQuery>) -> WebResult {
     let id = parse_id(&id)?;
-    let done = q.fait.filter(|f| ["verification", "question"].contains(&f.as_str()));
+    let done = q.fait.filter(|f| ["verification", "question", "fusion", "separation", "piece"].contains(&f.as_str()));
     render_detail(&s, &page, id, DetailExtras { done, ..Default::default() }).await
 }
 
@@ -467,7 +479,7 @@ async fn verify(State(s): State<AppState>, Path(id): Path<String>, form: FormPos
         // The same checks as POST /api/v1/reports/{id}/verification.
         page.auth.require(Permission::ReportsVerify, Target::AnyArea)?;
         let r = reports::get(&s.db, id).await?;
-        require_record(&page.auth, Permission::ReportsVerify, r.area_path.as_deref())?;
+        require_report(&page.auth, Permission::ReportsVerify, &r)?;
         let grade = format!("{}{}", input.source, input.info);
         let severity = match input.severity.as_str() {
             "" => None,
@@ -496,7 +508,7 @@ async fn ask(State(s): State<AppState>, Path(id): Path<String>, form: FormPost) 
         // The same checks as POST /api/v1/reports/{id}/messages.
         page.auth.require(Permission::ReportsVerify, Target::AnyArea)?;
         let r = reports::get(&s.db, id).await?;
-        require_record(&page.auth, Permission::ReportsVerify, r.area_path.as_deref())?;
+        require_report(&page.auth, Permission::ReportsVerify, &r)?;
         reports::ask_reporter(&s.db, id, &body, &page.auth.actor(), s.now()).await.map_err(ApiError::from)
     }
     .await;
