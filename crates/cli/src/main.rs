@@ -4,6 +4,8 @@ mod cli;
 mod commands;
 mod config;
 mod demo;
+mod demo_governance;
+mod governance_import;
 
 fn main() -> std::process::ExitCode {
     let lang = cli::lang_from_env_and_args();

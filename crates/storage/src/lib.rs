@@ -24,6 +24,8 @@ pub mod roles;
 pub mod sms;
 pub mod webhooks;
 pub mod users;
+pub mod governance;
+pub mod directory;
 
 mod error;
 pub use error::{StoreError, StoreResult};

@@ -10,7 +10,7 @@
 use super::{inv, AgeGroup, GovMsg, Sex};
 use crate::area::{parse_name, AreaCode};
 use crate::phone::Phone;
-use crate::{Invalid, Msg};
+use crate::Invalid;
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
@@ -285,6 +285,7 @@ pub fn check_publishable(consent: Option<&Consent>, withdrawn_on: Option<NaiveDa
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::Msg;
 
     fn today() -> NaiveDate {
         NaiveDate::from_ymd_opt(2026, 11, 23).unwrap()

@@ -13,6 +13,8 @@ pub mod roles;
 pub mod session;
 pub mod users;
 pub mod webhooks;
+pub mod governance;
+pub mod directory;
 
 use crate::AppState;
 use serde::Deserialize;
@@ -58,6 +60,8 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(crate::openrosa::api_router())
         .merge(cases::router())
         .merge(public::router())
+        .merge(governance::router())
+        .merge(directory::router())
 }
 
 /// `?page=&per_page=` on every list.

@@ -26,6 +26,7 @@ pub mod i18n;
 pub mod render;
 pub mod reports;
 pub mod session;
+pub mod governance;
 
 use crate::auth::{session_auth, same_secret, Auth};
 use crate::error::ApiError;
@@ -48,6 +49,7 @@ pub fn router() -> Router<AppState> {
         .merge(admin::router())
         .merge(reports::router())
         .merge(alerts::router())
+        .merge(governance::router())
         .route("/static/{version}/{*path}", axum::routing::get(assets::serve))
         .layer(axum::middleware::from_fn(render_errors))
         .layer(tower_http::compression::CompressionLayer::new())
@@ -122,6 +124,8 @@ impl Page {
                 users => self.can(UsersRead),
                 roles => self.can(UsersRead),
                 audit => global_audit,
+                committees => self.can(CommitteesRead),
+                directory => true,
             },
         }
     }
