@@ -114,6 +114,16 @@ pub fn command(lang: Lang) -> Command {
                     Command::new("areas")
                         .about(t(lang, "Importe des zones depuis un CSV ou un GeoJSON", "Import areas from CSV or GeoJSON"))
                         .arg(Arg::new("file").required(true).value_name(t(lang, "FICHIER", "FILE"))),
+                )
+                .subcommand(
+                    Command::new("committees")
+                        .about(t(lang, "Importe des comités et leurs membres (CSV ou XLSX, une ligne par membre)", "Import committees and their members (CSV or XLSX, one row per member)"))
+                        .arg(Arg::new("file").required(true).value_name(t(lang, "FICHIER", "FILE"))),
+                )
+                .subcommand(
+                    Command::new("directory")
+                        .about(t(lang, "Importe des personnes ressources dans l'annuaire (CSV ou XLSX)", "Import resource persons into the directory (CSV or XLSX)"))
+                        .arg(Arg::new("file").required(true).value_name(t(lang, "FICHIER", "FILE"))),
                 ),
         )
         .subcommand(

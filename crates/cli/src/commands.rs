@@ -117,6 +117,8 @@ pub async fn run(lang: Lang, m: ArgMatches) -> anyhow::Result<ExitCode> {
                     Err(e) => Err(e.into()),
                 }
             }
+            Some(("committees", a)) => crate::governance_import::run(lang, &open().await?, crate::governance_import::What::Committees, a.get_one::<String>("file").unwrap()).await,
+            Some(("directory", a)) => crate::governance_import::run(lang, &open().await?, crate::governance_import::What::Directory, a.get_one::<String>("file").unwrap()).await,
             _ => unreachable!("subcommand required"),
         },
         Some(("export", e)) => match e.subcommand() {

@@ -5,6 +5,8 @@ mod commands;
 mod config;
 mod demo;
 mod ew_cli;
+mod demo_governance;
+mod governance_import;
 
 fn main() -> std::process::ExitCode {
     let lang = cli::lang_from_env_and_args();

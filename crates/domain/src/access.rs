@@ -48,11 +48,13 @@ permissions! {
     CasesHandle = "cases.handle" : "Traiter les dossiers protégés" / "Handle protected cases",
     FrameworkRead = "framework.read" : "Consulter cadre de résultats, budget, risques" / "Read results framework, budget, risks",
     FrameworkWrite = "framework.write" : "Saisir cadre de résultats, budget, risques" / "Edit results framework, budget, risks",
-    CommitteesRead = "committees.read" : "Consulter comités et annuaire" / "Read committees and directory",
-    CommitteesWrite = "committees.write" : "Gérer comités et annuaire" / "Manage committees and directory",
+    CommitteesRead = "committees.read" : "Consulter comités, réunions et plans locaux de sécurité" / "Read committees, meetings and local security plans",
+    CommitteesWrite = "committees.write" : "Gérer comités, réunions et plans locaux de sécurité" / "Manage committees, meetings and local security plans",
     FormsManage = "forms.manage" : "Gérer les formulaires ODK" / "Manage ODK forms",
     TaxonomyWrite = "taxonomy.write" : "Modifier la liste des catégories" / "Edit the category list",
     IntegrationsManage = "integrations.manage" : "Gérer webhooks et passerelles" / "Manage webhooks and gateways",
+    DirectoryRead = "directory.read" : "Consulter l'annuaire des personnes ressources (champs réservés aux partenaires)" / "Read the resource-person directory (partner fields)",
+    DirectoryWrite = "directory.write" : "Gérer l'annuaire des personnes ressources (consentements, coordonnées)" / "Manage the resource-person directory (consent, contact details)",
 }
 
 /// The roles shipped with Vigie. Admins can define more; these cannot be edited.
@@ -63,12 +65,12 @@ pub fn builtin_roles() -> Vec<(&'static str, &'static str, Vec<Permission>)> {
         (
             "analyst",
             "Analyste d'alerte précoce / Early-warning analyst",
-            vec![AreasRead, OrgsRead, ReportsCreate, ReportsRead, ReportsVerify, AlertsRaise, AlertsRespond, CommitteesRead, FrameworkRead],
+            vec![AreasRead, OrgsRead, ReportsCreate, ReportsRead, ReportsVerify, AlertsRaise, AlertsRespond, CommitteesRead, FrameworkRead, DirectoryRead],
         ),
         (
             "responder",
             "Intervenant (police, gendarmerie, préfet, mission) / Responder",
-            vec![AreasRead, OrgsRead, ReportsRead, AlertsRespond],
+            vec![AreasRead, OrgsRead, ReportsRead, AlertsRespond, DirectoryRead],
         ),
         (
             "case_handler",
@@ -83,12 +85,12 @@ pub fn builtin_roles() -> Vec<(&'static str, &'static str, Vec<Permission>)> {
         (
             "me_officer",
             "Chargé de suivi-évaluation / M&E officer",
-            vec![AreasRead, OrgsRead, ReportsRead, FrameworkRead, FrameworkWrite, CommitteesRead, CommitteesWrite, FormsManage],
+            vec![AreasRead, OrgsRead, ReportsRead, FrameworkRead, FrameworkWrite, CommitteesRead, CommitteesWrite, FormsManage, DirectoryRead, DirectoryWrite],
         ),
         (
             "viewer",
             "Lecteur / Viewer",
-            vec![AreasRead, OrgsRead, ReportsRead, FrameworkRead, CommitteesRead],
+            vec![AreasRead, OrgsRead, ReportsRead, FrameworkRead, CommitteesRead, DirectoryRead],
         ),
         ("reporter", "Point focal communautaire / Community focal point", vec![AreasRead, ReportsCreate]),
     ]

@@ -6,6 +6,7 @@ use crate::framework::FrameworkMsg;
 use crate::openrosa::OpenRosaMsg;
 use crate::sms::SmsMsg;
 use crate::cases::CaseMsg;
+use crate::governance::GovMsg;
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, Hash)]
@@ -105,6 +106,7 @@ pub enum Msg {
     Framework(Box<FrameworkMsg>),
     OpenRosa(Box<OpenRosaMsg>),
     Case(Box<CaseMsg>),
+    Governance(Box<GovMsg>),
 }
 
 impl From<EwMsg> for Msg {
@@ -125,6 +127,11 @@ impl From<OpenRosaMsg> for Msg {
 impl From<CaseMsg> for Msg {
     fn from(m: CaseMsg) -> Msg {
         Msg::Case(Box::new(m))
+    }
+}
+impl From<GovMsg> for Msg {
+    fn from(m: GovMsg) -> Msg {
+        Msg::Governance(Box::new(m))
     }
 }
 /// A `FrameworkMsg::Common` comes back as the `Msg` it wraps.
@@ -316,6 +323,7 @@ impl Msg {
             Framework(m) => m.text(lang),
             OpenRosa(m) => m.text(lang),
             Case(m) => m.text(lang),
+            Governance(m) => m.text(lang),
         }
     }
 }

@@ -9,6 +9,7 @@ pub mod cases;
 pub mod early_warning;
 pub mod error;
 pub mod framework;
+pub mod governance;
 pub mod i18n;
 pub mod import;
 pub mod openrosa;

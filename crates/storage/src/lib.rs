@@ -27,6 +27,8 @@ pub mod users;
 // Early warning: analyst tools (merge/split) and report attachments.
 pub mod attachments;
 pub mod events;
+pub mod governance;
+pub mod directory;
 
 mod error;
 pub use error::{StoreError, StoreResult};

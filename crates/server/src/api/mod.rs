@@ -15,6 +15,8 @@ pub mod users;
 pub mod webhooks;
 // Early warning: event merge/split and report attachments.
 pub mod events;
+pub mod governance;
+pub mod directory;
 
 use crate::AppState;
 use serde::Deserialize;
@@ -61,6 +63,8 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(cases::router())
         .merge(public::router())
         .merge(events::router())
+        .merge(governance::router())
+        .merge(directory::router())
 }
 
 /// `?page=&per_page=` on every list.

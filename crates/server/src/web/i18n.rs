@@ -246,9 +246,16 @@ const CATALOGUE: &[(&str, &str, &str)] = &[
     ("audit.hash", "Empreinte", "Hash"),
 ];
 
+/// Word tables of page modules kept in their own files, searched after [`CATALOGUE`].
+const MODULE_WORDS: &[&[(&str, &str, &str)]] = &[super::governance::WORDS, super::report_actions::WORDS];
+
+fn all_words() -> impl Iterator<Item = &'static (&'static str, &'static str, &'static str)> {
+    CATALOGUE.iter().chain(MODULE_WORDS.iter().flat_map(|w| w.iter()))
+}
+
 /// The text of `key` in `lang`; the key itself if it is missing (and a test fails).
 pub fn t(key: &str, lang: Lang) -> &str {
-    match CATALOGUE.iter().chain(super::report_actions::WORDS).find(|(k, _, _)| *k == key) {
+    match all_words().find(|(k, _, _)| *k == key) {
         Some((_, fr, en)) => match lang {
             Lang::Fr => fr,
             Lang::En => en,
@@ -261,7 +268,7 @@ pub fn t(key: &str, lang: Lang) -> &str {
 }
 
 pub fn has(key: &str) -> bool {
-    CATALOGUE.iter().chain(super::report_actions::WORDS).any(|(k, _, _)| *k == key)
+    all_words().any(|(k, _, _)| *k == key)
 }
 
 /// `1 234 567,89` (narrow no-break spaces) in French, `1,234,567.89` in English.
@@ -340,7 +347,7 @@ mod tests {
     #[test]
     fn keys_are_unique_and_translated() {
         let mut seen = std::collections::HashSet::new();
-        for (k, fr, en) in CATALOGUE {
+        for (k, fr, en) in all_words() {
             assert!(seen.insert(*k), "duplicate key {k}");
             assert!(!fr.is_empty() && !en.is_empty(), "{k}");
         }

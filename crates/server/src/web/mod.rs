@@ -27,6 +27,7 @@ pub mod render;
 pub mod reports;
 pub mod report_actions;
 pub mod session;
+pub mod governance;
 
 use crate::auth::{session_auth, same_secret, Auth};
 use crate::error::ApiError;
@@ -50,6 +51,7 @@ pub fn router() -> Router<AppState> {
         .merge(reports::router())
         .merge(alerts::router())
         .merge(report_actions::router())
+        .merge(governance::router())
         .route("/static/{version}/{*path}", axum::routing::get(assets::serve))
         .layer(axum::middleware::from_fn(render_errors))
         .layer(tower_http::compression::CompressionLayer::new())
@@ -124,6 +126,8 @@ impl Page {
                 users => self.can(UsersRead),
                 roles => self.can(UsersRead),
                 audit => global_audit,
+                committees => self.can(CommitteesRead),
+                directory => true,
             },
         }
     }

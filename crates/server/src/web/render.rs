@@ -27,6 +27,10 @@ pub(crate) const TEMPLATES: &[(&str, &str)] = &[
     ("report.html", include_str!("../../templates/report.html")),
     ("alerts.html", include_str!("../../templates/alerts.html")),
     ("alert.html", include_str!("../../templates/alert.html")),
+    ("governance_committees.html", include_str!("../../templates/governance_committees.html")),
+    ("governance_committee.html", include_str!("../../templates/governance_committee.html")),
+    ("governance_meeting.html", include_str!("../../templates/governance_meeting.html")),
+    ("governance_directory.html", include_str!("../../templates/governance_directory.html")),
 ];
 
 fn lang_of(state: &State) -> Lang {
