@@ -29,6 +29,7 @@ pub mod attachments;
 pub mod events;
 pub mod governance;
 pub mod directory;
+pub mod group_commit;
 
 mod error;
 pub use error::{StoreError, StoreResult};
@@ -106,6 +107,8 @@ pub struct Db {
     pub backend: Backend,
     /// Keys for fields encrypted at rest; kept outside the database (see [`crypto`]).
     keys: Option<std::sync::Arc<crypto::Keyring>>,
+    /// The report-intake writer, started on first use (see [`group_commit`]).
+    intake_writer: std::sync::Arc<std::sync::OnceLock<group_commit::Handle>>,
 }
 
 impl Db {
@@ -119,7 +122,7 @@ impl Db {
                 .connect_with(opts)
                 .await?;
             let p = Pool::Postgres(pool);
-            Ok(Db { write: p.clone(), read: p, backend: Backend::Postgres, keys: None })
+            Ok(Db { write: p.clone(), read: p, backend: Backend::Postgres, keys: None, intake_writer: Default::default() })
         } else {
             let path = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:")).unwrap_or(url);
             let opts = SqliteConnectOptions::new()
@@ -132,7 +135,7 @@ impl Db {
                 .busy_timeout(Duration::from_secs(10));
             let write = SqlitePoolOptions::new().max_connections(1).connect_with(opts.clone()).await?;
             let read = SqlitePoolOptions::new().max_connections(8).connect_with(opts.read_only(true)).await?;
-            Ok(Db { write: Pool::Sqlite(write), read: Pool::Sqlite(read), backend: Backend::Sqlite, keys: None })
+            Ok(Db { write: Pool::Sqlite(write), read: Pool::Sqlite(read), backend: Backend::Sqlite, keys: None, intake_writer: Default::default() })
         }
     }
 

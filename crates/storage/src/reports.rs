@@ -42,10 +42,36 @@ fn ew_invalid(errors: Vec<EwInvalid>) -> StoreError {
 }
 
 /// Takes one report from any channel. Idempotent on `input.idempotency_key`.
+/// Validation, placement and sealing run here, in the caller's task (in parallel); the
+/// writes go through the group-commit writer, and the answer comes once they are on disk.
 pub async fn intake(db: &Db, input: ReportInput, sender: Sender, actor: &Actor, now: DateTime<Utc>) -> StoreResult<IntakeOutcome> {
+    // Fast path for resends, on the read pool; the writer checks again inside its transaction.
     if let Some(existing) = by_idempotency_key(db, &input.idempotency_key).await? {
         return Ok(existing);
     }
+    let prepared = prepare(db, input, sender, actor, now).await?;
+    crate::group_commit::submit(db, prepared).await
+}
+
+/// A report validated, placed and sealed, ready to be written.
+pub(crate) struct Prepared {
+    report: Report,
+    area_path: Option<AreaPath>,
+    reference: String,
+    contact: Option<String>,
+    contact_index: Option<String>,
+    user_id: Option<i64>,
+    actor: Actor,
+    now: DateTime<Utc>,
+}
+
+impl Prepared {
+    pub(crate) fn key(&self) -> &str {
+        self.report.idempotency_key.as_str()
+    }
+}
+
+async fn prepare(db: &Db, input: ReportInput, sender: Sender, actor: &Actor, now: DateTime<Utc>) -> StoreResult<Prepared> {
     let taxonomy = crate::categories::taxonomy(db).await?;
     let mut report = input.validate(now, &taxonomy, &ReportPolicy::default()).map_err(ew_invalid)?;
 
@@ -67,62 +93,71 @@ pub async fn intake(db: &Db, input: ReportInput, sender: Sender, actor: &Actor, 
         }
     }
 
-    let reference = new_reference();
     let keys = db.keys()?;
     let (contact, contact_index) = match &sender.phone {
         Some(p) => (Some(keys.seal(p.as_bytes(), "reports.reporter_contact")), Some(keys.blind_index("phone", p))),
         None => (None, None),
     };
-    let protected = report.protected;
-    // Group with recent open events, unless the report belongs to a protected workflow.
-    let decision = if protected { None } else { Some(group(db, &report, area_path.clone(), now).await?) };
+    Ok(Prepared { report, area_path, reference: new_reference(), contact, contact_index, user_id: sender.user_id, actor: actor.clone(), now })
+}
 
-    let mut tx = db.begin().await?;
-    let (alert_id, new_event) = match decision {
-        None => (None, false),
-        Some(ClusterDecision::Existing { event_id, .. }) => (Some(event_id), false),
-        Some(ClusterDecision::New { .. }) => (Some(alerts::open_for_report(&mut tx, &report, area_path.as_ref(), now).await?), true),
+/// What every report of one commit group shares: read once per group.
+pub(crate) struct GroupContext {
+    taxonomy: vigie_domain::early_warning::taxonomy::Taxonomy,
+    webhooks: Vec<(i64, String, String)>,
+}
+
+impl GroupContext {
+    pub(crate) async fn load(db: &Db, tx: &mut Tx) -> StoreResult<GroupContext> {
+        Ok(GroupContext { taxonomy: crate::categories::taxonomy(db).await?, webhooks: webhooks::active(tx).await? })
+    }
+}
+
+/// Writes one prepared report inside the group's transaction (its own savepoint): grouped
+/// into an event, stored with its audit entry and webhook deliveries.
+pub(crate) async fn store_prepared(tx: &mut Tx, ctx: &GroupContext, p: &Prepared) -> StoreResult<IntakeOutcome> {
+    // A resend (same idempotency key, also within the same group) fails the INSERT below on
+    // the unique key: the group-commit writer rolls this savepoint back and answers with the
+    // stored report. Checking first would cost every report one more query.
+    let (report, area_path, now) = (&p.report, &p.area_path, p.now);
+    // Group with recent open events, unless the report belongs to a protected workflow.
+    let decision = if report.protected { None } else { Some(group(tx, ctx, report, area_path.clone()).await?) };
+    let (alert_id, new_event, event_severity) = match decision {
+        None => (None, false, i32::MAX),
+        Some((ClusterDecision::Existing { event_id, .. }, severity)) => (Some(event_id), false, severity),
+        Some((ClusterDecision::New { .. }, _)) => (Some(alerts::open_for_report(tx, report, area_path.as_ref(), now).await?), true, i32::MAX),
     };
-    let inserted: Result<i64, sqlx::Error> = run_tx!(&mut tx, c => sqlx::query_scalar(
+    let report_id: i64 = run_tx!(&mut *tx, c => sqlx::query_scalar(
         "INSERT INTO reports (idempotency_key, reference, alert_id, received_at, occurred_at, category_code, category_given, severity, text, \
          area_code, area_path, lat, lon, place_name, reporter_kind, reporter_user_id, reporter_contact, reporter_index, channel, language, flags) \
          VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20,$21) RETURNING id"
     )
-    .bind(report.idempotency_key.as_str()).bind(&reference).bind(alert_id).bind(now).bind(report.occurred_at)
+    .bind(report.idempotency_key.as_str()).bind(&p.reference).bind(alert_id).bind(now).bind(report.occurred_at)
     .bind(report.category.as_str()).bind(&report.category_given).bind(report.severity.level() as i32).bind(&report.text)
     .bind(report.location.area.as_ref().map(|a| a.as_str().to_string())).bind(area_path.as_ref().map(|p| p.0.clone()))
     .bind(report.location.point.map(|p| p.0)).bind(report.location.point.map(|p| p.1)).bind(&report.location.place_name)
-    .bind(enum_str(&report.reporter)).bind(sender.user_id).bind(&contact).bind(&contact_index)
+    .bind(enum_str(&report.reporter)).bind(p.user_id).bind(&p.contact).bind(&p.contact_index)
     .bind(enum_str(&report.channel)).bind(report.language.as_str()).bind(serde_json::to_string(&report.flags).unwrap())
-    .fetch_one(&mut **c).await);
-    let report_id = match inserted.map_err(StoreError::from) {
-        Ok(id) => id,
-        // Same key sent twice at once: the other request stored it; answer as it did.
-        Err(StoreError::Conflict(_)) => {
-            drop(tx);
-            return by_idempotency_key(db, &input.idempotency_key).await?.ok_or(StoreError::NotFound);
-        }
-        Err(e) => return Err(e),
-    };
-    audit::append(&mut tx, actor, "report.create", "report", &report_id.to_string(), serde_json::json!({
+    .fetch_one(&mut **c).await)?;
+    audit::append(tx, &p.actor, "report.create", "report", &report_id.to_string(), serde_json::json!({
         "category": report.category.as_str(), "channel": enum_str(&report.channel), "area": report.location.area, "alert": alert_id, "flags": report.flags,
     })).await?;
-    webhooks::fan_out(&mut tx, "report.created", area_path.as_ref(), serde_json::json!({
+    webhooks::fan_out_to(tx, &ctx.webhooks, "report.created", area_path.as_ref(), serde_json::json!({
         "id": report_id, "category": report.category.as_str(), "area": report.location.area, "alert_id": alert_id,
         "channel": enum_str(&report.channel), "received_at": now, "occurred_at": report.occurred_at,
     })).await?;
-    if let Some(a) = alert_id {
-        alerts::touch_after_report(&mut tx, a, report.severity, now).await?;
+    // Only a graver report changes its event (a new event already has this severity).
+    if let (Some(a), true) = (alert_id, report.severity.level() as i32 > event_severity) {
+        alerts::touch_after_report(tx, a, report.severity, now).await?;
     }
-    tx.commit().await?;
     Ok(IntakeOutcome {
         report_id,
-        reference,
+        reference: p.reference.clone(),
         alert_id,
         duplicate_submission: false,
         new_event,
-        flags: report.flags,
-        area_code: report.location.area.map(|a| a.to_string()),
+        flags: report.flags.clone(),
+        area_code: report.location.area.as_ref().map(|a| a.to_string()),
     })
 }
 
@@ -137,11 +172,11 @@ fn new_reference() -> String {
     vigie_domain::sms::RefCode::from_bytes(b).to_string()
 }
 
-async fn by_idempotency_key(db: &Db, key: &str) -> StoreResult<Option<IntakeOutcome>> {
-    let r: Option<(i64, String, Option<i64>, String, Option<String>)> = run!(&db.write, c => sqlx::query_as(
-        "SELECT id, reference, alert_id, flags, area_code FROM reports WHERE idempotency_key = $1"
-    ).bind(key.trim()).fetch_optional(c).await?);
-    Ok(r.map(|(report_id, reference, alert_id, flags, area_code)| IntakeOutcome {
+type KeyRow = (i64, String, Option<i64>, String, Option<String>);
+const BY_KEY: &str = "SELECT id, reference, alert_id, flags, area_code FROM reports WHERE idempotency_key = $1";
+
+fn resent((report_id, reference, alert_id, flags, area_code): KeyRow) -> IntakeOutcome {
+    IntakeOutcome {
         report_id,
         reference,
         alert_id,
@@ -149,7 +184,17 @@ async fn by_idempotency_key(db: &Db, key: &str) -> StoreResult<Option<IntakeOutc
         new_event: false,
         flags: serde_json::from_str(&flags).unwrap_or_default(),
         area_code,
-    }))
+    }
+}
+
+async fn by_idempotency_key(db: &Db, key: &str) -> StoreResult<Option<IntakeOutcome>> {
+    let r: Option<KeyRow> = run!(&db.read, c => sqlx::query_as(BY_KEY).bind(key.trim()).fetch_optional(c).await?);
+    Ok(r.map(resent))
+}
+
+pub(crate) async fn by_idempotency_key_tx(tx: &mut Tx, key: &str) -> StoreResult<Option<IntakeOutcome>> {
+    let r: Option<KeyRow> = run_tx!(tx, c => sqlx::query_as(BY_KEY).bind(key.trim()).fetch_optional(&mut **c).await?);
+    Ok(r.map(resent))
 }
 
 /// What the web form showed its sender after submitting: the outcome for this idempotency key,
@@ -193,7 +238,8 @@ async fn resolve_place(db: &Db, name: &str) -> StoreResult<Option<(AreaCode, Are
 }
 
 /// Recent open events near in time, with their reports, as the domain's clustering wants them.
-async fn group(db: &Db, report: &Report, area: Option<AreaPath>, _now: DateTime<Utc>) -> StoreResult<ClusterDecision> {
+/// Also returns the chosen event's severity (for an existing event).
+async fn group(tx: &mut Tx, ctx: &GroupContext, report: &Report, area: Option<AreaPath>) -> StoreResult<(ClusterDecision, i32)> {
     let cfg = DedupConfig::default();
     let since = report.occurred_at - cfg.window - Duration::hours(1);
     let until = report.occurred_at + cfg.window + Duration::hours(1);
@@ -207,14 +253,24 @@ async fn group(db: &Db, report: &Report, area: Option<AreaPath>, _now: DateTime<
         lon: Option<f64>,
         occurred_at: DateTime<Utc>,
         text: String,
+        alert_severity: i32,
     }
-    let rows: Vec<SignalRow> = run!(&db.write, c => sqlx::query_as(
-        "SELECT r.id, r.alert_id, r.category_code, r.area_path, r.lat, r.lon, r.occurred_at, r.text FROM reports r JOIN alerts a ON a.id = r.alert_id \
-         WHERE a.closed_at IS NULL AND r.occurred_at >= $1 AND r.occurred_at <= $2 ORDER BY r.alert_id, r.id LIMIT 2000"
-    ).bind(since).bind(until).fetch_all(c).await?);
-    let taxonomy = crate::categories::taxonomy(db).await?;
+    let mut args = Vec::new();
+    let place = candidate_places(report, area.as_ref(), &cfg, &mut args);
+    let sql = format!(
+        "SELECT r.id, r.alert_id, r.category_code, r.area_path, r.lat, r.lon, r.occurred_at, r.text, a.severity AS alert_severity FROM reports r JOIN alerts a ON a.id = r.alert_id \
+         WHERE a.closed_at IS NULL AND r.occurred_at >= ${} AND r.occurred_at <= ${} AND {place} ORDER BY r.alert_id, r.id LIMIT 2000",
+        args.len() + 1,
+        args.len() + 2
+    );
+    let rows: Vec<SignalRow> = run_tx!(tx, c => bind_args!(sqlx::query_as(&sql), &args).bind(since).bind(until).fetch_all(&mut **c).await?);
+    let taxonomy = &ctx.taxonomy;
     let mut events: Vec<Event> = Vec::new();
+    let mut severities: Vec<(i64, i32)> = Vec::new();
     for r in rows {
+        if severities.last().is_none_or(|(id, _)| *id != r.alert_id) {
+            severities.push((r.alert_id, r.alert_severity));
+        }
         let Ok(category) = vigie_domain::early_warning::taxonomy::CategoryCode::parse(&r.category_code) else { continue };
         let signal = ReportSignal {
             report_id: r.id,
@@ -231,7 +287,46 @@ async fn group(db: &Db, report: &Report, area: Option<AreaPath>, _now: DateTime<
         }
     }
     let me = ReportSignal::from_report(0, report, area);
-    Ok(cluster(&me, &events, &Adjacency::default(), &cfg))
+    let decision = cluster(&me, &events, &Adjacency::default(), &cfg);
+    let severity = match &decision {
+        ClusterDecision::Existing { event_id, .. } => severities.iter().find(|(id, _)| id == event_id).map_or(0, |(_, s)| *s),
+        ClusterDecision::New { .. } => i32::MAX,
+    };
+    Ok((decision, severity))
+}
+
+/// The reports that can possibly match `report` by place, as SQL on `r` (a superset of what
+/// the domain's `relate` accepts with the default, empty adjacency): unplaced ones, the same
+/// area, its ancestors and descendants, and points within the radius (by bounding box).
+/// Without it every intake compared itself with every open report of the last two days.
+/// If area adjacency is ever passed to `cluster`, neighbours must be added here.
+fn candidate_places(report: &Report, area: Option<&AreaPath>, cfg: &DedupConfig, args: &mut Vec<Arg>) -> String {
+    let Some(path) = area else { return "1 = 1".into() };
+    let mut alts = vec!["r.area_path IS NULL".to_string()];
+    let mut same_or_above = Vec::new();
+    for (i, ch) in path.0.char_indices() {
+        if ch == '/' {
+            args.push(Arg::Text(path.0[..i].to_string()));
+            same_or_above.push(format!("${}", args.len()));
+        }
+    }
+    args.push(Arg::Text(path.0.clone()));
+    same_or_above.push(format!("${}", args.len()));
+    alts.push(format!("r.area_path IN ({})", same_or_above.join(", ")));
+    let (lo, hi) = path.descendant_range();
+    args.push(Arg::Text(lo));
+    args.push(Arg::Text(hi));
+    alts.push(format!("(r.area_path >= ${} AND r.area_path < ${})", args.len() - 1, args.len()));
+    if let Some((lat, lon)) = report.location.point {
+        // Validated, finite coordinates, written as decimal literals (Rust never prints exponents).
+        let dlat = cfg.radius_km / 110.0 + 0.01;
+        let dlon = cfg.radius_km / (110.0 * lat.to_radians().cos().abs().max(0.01)) + 0.01;
+        alts.push(format!(
+            "(r.lat BETWEEN {} AND {} AND r.lon BETWEEN {} AND {})",
+            lat - dlat, lat + dlat, lon - dlon, lon + dlon
+        ));
+    }
+    format!("({})", alts.join(" OR "))
 }
 
 #[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]

@@ -52,13 +52,23 @@ pub async fn list(db: &Db) -> StoreResult<Vec<Webhook>> {
 
 /// Queues a delivery to every active webhook that wants `event` for an area containing `area`.
 pub async fn fan_out(tx: &mut Tx, event: &str, area: Option<&AreaPath>, payload: serde_json::Value) -> StoreResult<usize> {
-    let hooks: Vec<(i64, String, String)> = run_tx!(tx, c => sqlx::query_as(
+    let hooks = active(tx).await?;
+    fan_out_to(tx, &hooks, event, area, payload).await
+}
+
+/// The active webhooks as `(id, events JSON, area path)`: read once for a group of intakes.
+pub(crate) async fn active(tx: &mut Tx) -> StoreResult<Vec<(i64, String, String)>> {
+    Ok(run_tx!(tx, c => sqlx::query_as(
         "SELECT w.id, w.events, a.path FROM webhooks w JOIN areas a ON a.code = w.area_code WHERE w.active"
-    ).fetch_all(&mut **c).await?);
+    ).fetch_all(&mut **c).await?))
+}
+
+/// [`fan_out`] over webhooks already read with [`active`] in the same transaction.
+pub(crate) async fn fan_out_to(tx: &mut Tx, hooks: &[(i64, String, String)], event: &str, area: Option<&AreaPath>, payload: serde_json::Value) -> StoreResult<usize> {
     let mut n = 0;
     for (id, events, path) in hooks {
-        let wants = serde_json::from_str::<Vec<String>>(&events).unwrap_or_default().iter().any(|e| e == event);
-        let inside = area.is_none_or(|a| AreaPath(path).contains(a));
+        let wants = serde_json::from_str::<Vec<String>>(events).unwrap_or_default().iter().any(|e| e == event);
+        let inside = area.is_none_or(|a| AreaPath(path.clone()).contains(a));
         if wants && inside {
             let body = serde_json::json!({"event": event, "data": payload, "sent_at": crate::now()});
             jobs::enqueue(tx, QUEUE, &serde_json::json!({"webhook_id": id, "body": body}), None, crate::now()).await?;

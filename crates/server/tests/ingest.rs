@@ -1,0 +1,138 @@
+//! Group commit of report intake (`vigie_storage::group_commit`): many concurrent requests share
+//! one commit, each is answered with its own outcome, a request that fails inside the group is
+//! rolled back alone, resends inside one group store one report, and the audit chain stays whole.
+
+mod support;
+
+use chrono::Utc;
+use std::collections::HashSet;
+use support::TestApp;
+use vigie_domain::early_warning::report::{Channel, LocationInput, ReportInput, ReporterKind};
+use vigie_storage::audit::Actor;
+use vigie_storage::reports::{self, Sender};
+use vigie_storage::{group_commit, run, Db};
+
+both_backends!(concurrent_intakes_share_commits_and_each_gets_its_answer, a_failing_request_does_not_fail_its_group, resends_in_one_group_store_one_report, http_reports_under_concurrency);
+
+fn input(key: &str, text: &str, area: &str) -> ReportInput {
+    ReportInput {
+        category: Some("armed_attack".into()),
+        text: text.into(),
+        occurred_at: Utc::now() - chrono::Duration::minutes(5),
+        location: LocationInput { area: Some(area.into()), point: None, place_name: None },
+        reporter: ReporterKind::FocalPoint,
+        channel: Channel::Api,
+        language: "fr".into(),
+        idempotency_key: key.into(),
+    }
+}
+
+async fn count(db: &Db, sql: &str) -> i64 {
+    run!(&db.read, c => sqlx::query_scalar::<_, i64>(sql).fetch_one(c).await.unwrap())
+}
+
+/// Sends `n` intakes at once, each in its own task, like concurrent HTTP requests.
+async fn send_all(db: &Db, inputs: Vec<ReportInput>) -> Vec<vigie_storage::StoreResult<reports::IntakeOutcome>> {
+    let tasks: Vec<_> = inputs
+        .into_iter()
+        .map(|i| {
+            let db = db.clone();
+            tokio::spawn(async move { reports::intake(&db, i, Sender::default(), &Actor::system("test"), vigie_storage::now()).await })
+        })
+        .collect();
+    let mut out = Vec::new();
+    for t in tasks {
+        out.push(t.await.unwrap());
+    }
+    out
+}
+
+async fn concurrent_intakes_share_commits_and_each_gets_its_answer(b: support::Backend) {
+    let Some(app) = TestApp::spawn(b).await else { return };
+    let db = &app.db;
+    let n = 300;
+    let (c0, r0) = group_commit::stats(db);
+    let areas = ["ML-5-KORO", "ML-5-MOPTI", "ML-6-GOUNDAM"];
+    let inputs = (0..n).map(|i| input(&format!("k-{i}"), &format!("attaque numéro {i}"), areas[i % 3])).collect();
+    let results = send_all(db, inputs).await;
+    let ids: HashSet<i64> = results.iter().map(|r| r.as_ref().expect("stored").report_id).collect();
+    assert_eq!(ids.len(), n, "each request has its own report");
+    assert!(results.iter().all(|r| !r.as_ref().unwrap().duplicate_submission));
+    // Every acknowledged report is in the database, with its own audit entry.
+    assert_eq!(count(db, "SELECT COUNT(*) FROM reports WHERE idempotency_key LIKE 'k-%'").await, n as i64);
+    assert_eq!(count(db, "SELECT COUNT(*) FROM audit_log WHERE action = 'report.create'").await, n as i64);
+    let (c1, r1) = group_commit::stats(db);
+    assert_eq!(r1 - r0, n as u64, "every request went through the writer");
+    assert!(c1 - c0 < n as u64, "requests shared commits: {} commits for {n} requests", c1 - c0);
+    let v = vigie_storage::audit::verify(db).await.unwrap();
+    assert!(v.broken.is_none(), "audit chain intact");
+    // The answer names the report stored under the caller's key.
+    for (i, r) in results.iter().enumerate() {
+        let r = r.as_ref().unwrap();
+        let key: String = run!(&db.read, c => sqlx::query_scalar("SELECT idempotency_key FROM reports WHERE id = $1").bind(r.report_id).fetch_one(c).await.unwrap());
+        assert_eq!(key, format!("k-{i}"));
+    }
+}
+
+/// A database trigger refuses one report (as a constraint would) inside a group of many: that
+/// request alone gets the error, its savepoint is rolled back, the others are stored.
+async fn a_failing_request_does_not_fail_its_group(b: support::Backend) {
+    let Some(app) = TestApp::spawn(b).await else { return };
+    let db = &app.db;
+    match b {
+        support::Backend::Sqlite => run!(&db.write, c => { sqlx::query(
+            "CREATE TRIGGER refuse_boom BEFORE INSERT ON reports WHEN NEW.text = 'boom' BEGIN SELECT RAISE(ABORT, 'boom refused'); END"
+        ).execute(c).await.unwrap(); }),
+        support::Backend::Postgres => {
+            run!(&db.write, c => { sqlx::query(
+                "CREATE FUNCTION refuse_boom() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN IF NEW.text = 'boom' THEN RAISE EXCEPTION 'boom refused'; END IF; RETURN NEW; END $$"
+            ).execute(c).await.unwrap(); });
+            run!(&db.write, c => { sqlx::query("CREATE TRIGGER refuse_boom BEFORE INSERT ON reports FOR EACH ROW EXECUTE FUNCTION refuse_boom()").execute(c).await.unwrap(); });
+        }
+    }
+    let n = 120;
+    let inputs = (0..n).map(|i| input(&format!("b-{i}"), if i % 10 == 3 { "boom" } else { "attaque" }, "ML-5-KORO")).collect();
+    let results = send_all(db, inputs).await;
+    for (i, r) in results.iter().enumerate() {
+        if i % 10 == 3 {
+            assert!(r.is_err(), "request {i} must fail");
+        } else {
+            assert!(r.is_ok(), "request {i} must be stored: {:?}", r.as_ref().err());
+        }
+    }
+    assert_eq!(count(db, "SELECT COUNT(*) FROM reports WHERE idempotency_key LIKE 'b-%'").await, (n - n / 10) as i64);
+    assert_eq!(count(db, "SELECT COUNT(*) FROM reports WHERE text = 'boom'").await, 0);
+    // Nothing of a refused request remains: no audit entry, no orphan alert.
+    assert_eq!(count(db, "SELECT COUNT(*) FROM audit_log WHERE action = 'report.create'").await, (n - n / 10) as i64);
+    assert_eq!(count(db, "SELECT COUNT(*) FROM alerts a WHERE NOT EXISTS (SELECT 1 FROM reports r WHERE r.alert_id = a.id)").await, 0);
+    assert!(vigie_storage::audit::verify(db).await.unwrap().broken.is_none());
+}
+
+async fn resends_in_one_group_store_one_report(b: support::Backend) {
+    let Some(app) = TestApp::spawn(b).await else { return };
+    let db = &app.db;
+    let inputs = (0..50).map(|_| input("same-key", "attaque", "ML-5-MOPTI")).collect();
+    let results = send_all(db, inputs).await;
+    let ids: HashSet<i64> = results.iter().map(|r| r.as_ref().unwrap().report_id).collect();
+    assert_eq!(ids.len(), 1, "one report for one key");
+    assert_eq!(results.iter().filter(|r| !r.as_ref().unwrap().duplicate_submission).count(), 1, "only the first is new");
+    assert_eq!(count(db, "SELECT COUNT(*) FROM reports WHERE idempotency_key = 'same-key'").await, 1);
+}
+
+/// The HTTP path end to end: 64 clients at once, each 2xx is a stored report.
+async fn http_reports_under_concurrency(b: support::Backend) {
+    let Some(app) = TestApp::spawn(b).await else { return };
+    let tasks: Vec<_> = (0..64)
+        .map(|i| {
+            let req = app.post("/api/v1/reports", &app.admin_token).json(&serde_json::json!({
+                "category": "armed_attack", "text": format!("attaque {i}"), "occurred_at": Utc::now() - chrono::Duration::minutes(1),
+                "area_code": "ML-5-KORO", "idempotency_key": format!("h-{i}"),
+            }));
+            tokio::spawn(async move { req.send().await.unwrap().status().as_u16() })
+        })
+        .collect();
+    for t in tasks {
+        assert_eq!(t.await.unwrap(), 201);
+    }
+    assert_eq!(count(&app.db, "SELECT COUNT(*) FROM reports WHERE idempotency_key LIKE 'h-%'").await, 64);
+}

@@ -1,0 +1,54 @@
+//! Baseline (a) of the ingest benchmark: the raw storage limit. The same rows the intake writes
+//! for a report (the `reports` row and its hash-chained audit entry), inserted in-process into a
+//! fresh database of the same backend, with the same durability settings (`Db::connect`:
+//! SQLite WAL + synchronous=FULL; PostgreSQL defaults, synchronous_commit on) and the same
+//! number of reports per commit as the server's group commit achieved (`--batch`).
+//! No HTTP, no JSON, no validation, no grouping into events: what is left is SQL and fsync.
+//!
+//!   cargo run --release -p vigie-storage --example raw_insert -- --db sqlite:/tmp/x.db --rows 50000 --batch 64
+//!
+//! Prints one JSON line: {"rows":…, "batch":…, "seconds":…, "rows_per_s":…}.
+
+use vigie_storage::audit::{self, Actor};
+use vigie_storage::{run_tx, Db};
+
+fn arg(name: &str, default: &str) -> String {
+    let args: Vec<String> = std::env::args().collect();
+    args.iter().position(|a| a == name).and_then(|i| args.get(i + 1).cloned()).unwrap_or_else(|| default.to_string())
+}
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let url = arg("--db", "");
+    if url.is_empty() {
+        return Err("--db URL is required (a fresh database)".into());
+    }
+    let rows: usize = arg("--rows", "20000").parse()?;
+    let batch: usize = arg("--batch", "1").parse::<f64>()?.round().max(1.0) as usize;
+    let db = Db::connect_and_migrate(&url).await?;
+    let actor = Actor::user(1, "bench");
+    let areas = ["ML/ML-5/ML-5-KORO", "ML/ML-5/ML-5-MOPTI", "ML/ML-4/ML-4-SEGOU", "ML/ML-7/ML-7-GAO"];
+    let start = std::time::Instant::now();
+    let mut done = 0;
+    while done < rows {
+        let mut tx = db.begin().await?;
+        for _ in 0..batch.min(rows - done) {
+            let now = vigie_storage::now();
+            let key = format!("raw-{done}");
+            let id: i64 = run_tx!(&mut tx, c => sqlx::query_scalar(
+                "INSERT INTO reports (idempotency_key, reference, alert_id, received_at, occurred_at, category_code, category_given, severity, text, \
+                 area_code, area_path, lat, lon, place_name, reporter_kind, reporter_user_id, reporter_contact, reporter_index, channel, language, flags) \
+                 VALUES ($1,$2,NULL,$3,$4,'armed_attack',NULL,4,$5,NULL,$6,NULL,NULL,NULL,'focal_point',NULL,NULL,NULL,'api','fr','[]') RETURNING id"
+            ).bind(&key).bind(format!("R{done:07}")).bind(now).bind(now - chrono::Duration::minutes(5))
+             .bind(format!("Attaque armée signalée, rapport de test {done}")).bind(areas[done % areas.len()])
+             .fetch_one(&mut **c).await?);
+            audit::append(&mut tx, &actor, "report.create", "report", &id.to_string(), serde_json::json!({"category": "armed_attack", "channel": "api"})).await?;
+            done += 1;
+        }
+        tx.commit().await?;
+    }
+    let secs = start.elapsed().as_secs_f64();
+    println!("{}", serde_json::json!({"rows": rows, "batch": batch, "seconds": secs, "rows_per_s": rows as f64 / secs}));
+    db.close().await;
+    Ok(())
+}
