@@ -39,7 +39,8 @@ pub struct AttachmentView {
     pub uploaded_by: Option<i64>,
 }
 
-const COLS: &str = "id, report_id, file_name, content_type, size, sha256, created_at, uploaded_by";
+// `size` is INTEGER (4 bytes on PostgreSQL) in migration 0002; read as 8.
+const COLS: &str = "id, report_id, file_name, content_type, CAST(size AS BIGINT) AS size, sha256, created_at, uploaded_by";
 
 fn seal_context(report_id: i64, sha256: &str) -> String {
     format!("attachments.bytes:{report_id}:{sha256}")
