@@ -42,7 +42,6 @@ pub(super) const WORDS: &[(&str, &str, &str)] = &[
     ("ew.attach_hint", "Photo JPEG, PNG ou WebP (5 Mo au plus) ; son OGG, MP3, M4A ou AMR (10 Mo au plus) ; 5 fichiers par signalement. Le type est vérifié sur le contenu du fichier.", "JPEG, PNG or WebP photo (5 MB at most); OGG, MP3, M4A or AMR audio (10 MB at most); 5 files per report. The type is checked on the file's content."),
     ("ew.attach_submit", "Envoyer le fichier", "Upload the file"),
     ("ew.attached_ok", "Fichier joint.", "File attached."),
-    ("ew.download", "Télécharger", "Download"),
     ("ew.grouping", "Regroupement en événements", "Grouping into events"),
     ("ew.grouping_intro", "Ce signalement fait partie de l'événement n° {event}, qui compte {count} signalement(s).", "This report belongs to event no. {event}, which holds {count} report(s)."),
     ("ew.merge", "Fusionner d'autres événements dans celui-ci", "Merge other events into this one"),
