@@ -262,6 +262,22 @@ async fn events_are_merged_and_split_with_web_forms(b: Backend) {
     let res = c.post(app.url(&format!("/evenements/{ev}/fusion"))).form(&[("csrf", csrf.clone()), ("retour", id1.to_string()), ("autres", format!("n°{new_ev}"))]).send().await.unwrap();
     assert_eq!(res.status(), StatusCode::SEE_OTHER, "{}", res.text().await.unwrap());
     assert_eq!(ids(&alert(&app, &analyst, ev).await["report_ids"]), vec![id1, id2]);
+    // The same from the event's own page: tick reports to split, type numbers to merge.
+    let page = c.get(app.url(&format!("/alertes/{ev}"))).send().await.unwrap().text().await.unwrap();
+    assert!(page.contains(&format!(r#"name="signalement" value="{id1}""#)), "checkbox per report");
+    let res = c.post(app.url(&format!("/evenements/{ev}/separation"))).form(&[("csrf", csrf.clone()), ("signalement", id1.to_string())]).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let third: Value = app.get(&format!("/api/v1/reports/{id1}"), &analyst).send().await.unwrap().json().await.unwrap();
+    let third = third["alert_id"].as_i64().unwrap();
+    assert_eq!(location(&res), format!("/alertes/{third}#h-reports"));
+    let res = c.post(app.url(&format!("/evenements/{third}/fusion"))).form(&[("csrf", csrf.clone()), ("autres", ev.to_string())]).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    assert_eq!(ids(&alert(&app, &analyst, third).await["report_ids"]), vec![id1, id2]);
+    let page = c.get(app.url(&format!("/alertes/{ev}"))).send().await.unwrap().text().await.unwrap();
+    assert!(page.contains(&format!(r#"<a href="/alertes/{third}">n° {third}</a>"#)), "the absorbed event points to the merged one");
+    let res = c.post(app.url(&format!("/evenements/{ev}/fusion"))).form(&[("csrf", csrf.clone()), ("autres", third.to_string())]).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::CONFLICT, "a merged event takes no more merges");
+    let ev = third;
     // Someone outside the area gets neither the forms nor the actions.
     app.user_token("analyste.tombouctou", "analyst", "ML-6").await;
     let (t, tcsrf) = signed_in(&app, "analyste.tombouctou").await;
