@@ -39,7 +39,8 @@ pub struct AttachmentView {
     pub uploaded_by: Option<i64>,
 }
 
-const COLS: &str = "id, report_id, file_name, content_type, size, sha256, created_at, uploaded_by";
+// `size` is INTEGER (4 bytes on PostgreSQL) in migration 0002; read as 8.
+const COLS: &str = "id, report_id, file_name, content_type, CAST(size AS BIGINT) AS size, sha256, created_at, uploaded_by";
 
 fn seal_context(report_id: i64, sha256: &str) -> String {
     format!("attachments.bytes:{report_id}:{sha256}")
@@ -50,7 +51,9 @@ pub async fn add(db: &Db, report_id: i64, file_name: &str, declared_type: &str, 
     use sha2::{Digest, Sha256};
     let keys = db.keys()?;
     let mut tx = db.begin().await?;
-    let exists: Option<i64> = run_tx!(&mut tx, c => sqlx::query_scalar("SELECT id FROM reports WHERE id = $1").bind(report_id).fetch_optional(&mut **c).await?);
+    // The report row is locked while its files are counted, so two uploads cannot both be the fifth.
+    let sql = format!("SELECT id FROM reports WHERE id = $1{}", crate::events::lock_clause(&tx));
+    let exists: Option<i64> = run_tx!(&mut tx, c => sqlx::query_scalar(&sql).bind(report_id).fetch_optional(&mut **c).await?);
     exists.ok_or(StoreError::NotFound)?;
     let count: i64 = run_tx!(&mut tx, c => sqlx::query_scalar("SELECT COUNT(*) FROM attachments WHERE report_id = $1").bind(report_id).fetch_one(&mut **c).await?);
     let head = &bytes[..bytes.len().min(MediaType::HEAD_LEN.max(64))];

@@ -60,9 +60,19 @@ impl EventRow {
     }
 }
 
+/// `FOR UPDATE` on PostgreSQL, so that two analysts merging at once queue instead of racing
+/// (SQLite has one writer: its transactions are serialised already).
+pub(crate) fn lock_clause(tx: &Tx) -> &'static str {
+    if matches!(tx, Tx::Postgres(_)) {
+        " FOR UPDATE"
+    } else {
+        ""
+    }
+}
+
 async fn load_row(tx: &mut Tx, id: i64, field: &str) -> StoreResult<EventRow> {
-    let r: Option<EventRow> = run_tx!(tx, c => sqlx::query_as("SELECT id, wake_at, needs_attention, merged_into, doc FROM alerts WHERE id = $1")
-        .bind(id).fetch_optional(&mut **c).await?);
+    let sql = format!("SELECT id, wake_at, needs_attention, merged_into, doc FROM alerts WHERE id = $1{}", lock_clause(tx));
+    let r: Option<EventRow> = run_tx!(tx, c => sqlx::query_as(&sql).bind(id).fetch_optional(&mut **c).await?);
     let r = r.ok_or_else(|| Invalid::new(field, Msg::NotFound))?;
     if let Some(into) = r.merged_into {
         return Err(invalid(field, EwMsg::EventMerged { into }));

@@ -216,12 +216,13 @@ async fn render_detail(s: &AppState, page: &Page, id: i64, status: StatusCode, i
     let mut reports = Vec::new();
     for rid in a.report_ids.iter().take(100) {
         if let Ok(r) = vigie_storage::reports::get(&s.db, *rid).await {
-            if require_record(&page.auth, Permission::ReportsRead, r.area_path.as_deref()).is_ok() {
+            if crate::api::reports::require_report(&page.auth, Permission::ReportsRead, &r).is_ok() {
                 reports.push(r);
             }
         }
     }
     let reports = rows(s, lang, reports, &cats).await;
+    let tools = super::report_actions::event_context(s, page, &a).await;
 
     // What this reader may do now: the permission over this area, and a step the domain allows.
     let allowed: Vec<&str> = candidates()
@@ -249,7 +250,7 @@ async fn render_detail(s: &AppState, page: &Page, id: i64, status: StatusCode, i
         "alert.html",
         context! {
             a => view, steps, escalation, attention, notified, reports, allowed, actions, outcomes,
-            input, errors, done => done.map(|d| state_label(&d, lang)),
+            input, errors, done => done.map(|d| state_label(&d, lang)), tools,
         },
     )
 }

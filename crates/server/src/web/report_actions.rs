@@ -42,7 +42,6 @@ pub(super) const WORDS: &[(&str, &str, &str)] = &[
     ("ew.attach_hint", "Photo JPEG, PNG ou WebP (5 Mo au plus) ; son OGG, MP3, M4A ou AMR (10 Mo au plus) ; 5 fichiers par signalement. Le type est vérifié sur le contenu du fichier.", "JPEG, PNG or WebP photo (5 MB at most); OGG, MP3, M4A or AMR audio (10 MB at most); 5 files per report. The type is checked on the file's content."),
     ("ew.attach_submit", "Envoyer le fichier", "Upload the file"),
     ("ew.attached_ok", "Fichier joint.", "File attached."),
-    ("ew.download", "Télécharger", "Download"),
     ("ew.grouping", "Regroupement en événements", "Grouping into events"),
     ("ew.grouping_intro", "Ce signalement fait partie de l'événement n° {event}, qui compte {count} signalement(s).", "This report belongs to event no. {event}, which holds {count} report(s)."),
     ("ew.merge", "Fusionner d'autres événements dans celui-ci", "Merge other events into this one"),
@@ -54,6 +53,8 @@ pub(super) const WORDS: &[(&str, &str, &str)] = &[
     ("ew.split_hint", "Il forme un nouvel événement ; l'alerte éventuelle reste sur l'événement actuel.", "It becomes a new event; any alert stays with the current event."),
     ("ew.split_submit", "Séparer dans un nouvel événement", "Split into a new event"),
     ("ew.split_ok", "Signalement séparé : nouvel événement créé.", "Report split off: new event created."),
+    ("ew.merged_into", "Cet événement a été fusionné dans l'événement", "This event was merged into event"),
+    ("ew.split_choose", "Séparer les signalements cochés dans un nouvel événement", "Split the ticked reports into a new event"),
     ("ew.protected", "Catégorie protégée : visible seulement des personnes habilitées aux dossiers protégés.", "Protected category: visible only to people cleared for protected cases."),
 ];
 
@@ -76,9 +77,19 @@ pub(super) async fn detail_context(s: &AppState, page: &Page, r: &reports::Repor
     Ok(context! { files, can_attach, event, protected => r.protected, event_errors, attach_errors })
 }
 
-/// Where a form goes back to: the report it was sent from (`retour`).
-fn back_to(form: &FormPost) -> Result<i64, WebError> {
-    parse_id(form.get("retour").trim())
+/// What the event (alert) page shows of these tools: where a merged event went, and the
+/// merge and split forms for those who may use them.
+pub(super) async fn event_context(s: &AppState, page: &Page, a: &vigie_storage::alerts::AlertView) -> Value {
+    let can_edit = a.merged_into.is_none() && !a.report_ids.is_empty() && require_events(s, &page.auth, &[a.id]).await.is_ok();
+    context! { merged_into => a.merged_into, can_edit, can_split => can_edit && a.report_ids.len() > 1 }
+}
+
+/// Where a form goes back to: the report it was sent from (`retour`), or none (the event page).
+fn back_to(form: &FormPost) -> Result<Option<i64>, WebError> {
+    match form.get("retour").trim() {
+        "" => Ok(None),
+        v => parse_id(v).map(Some),
+    }
 }
 
 async fn merge(State(s): State<AppState>, Path(id): Path<String>, form: FormPost) -> WebResult {
@@ -99,12 +110,13 @@ async fn merge(State(s): State<AppState>, Path(id): Path<String>, form: FormPost
         events::merge(&s.db, id, &others, &page.auth.actor(), s.now()).await.map_err(event_error)
     }
     .await;
-    match result {
-        Ok(_) => Ok(Redirect::to(&format!("/signalements/{back}?fait=fusion#evenement")).into_response()),
-        Err(e) if fixable(&e) => {
+    match (result, back) {
+        (Ok(_), Some(back)) => Ok(Redirect::to(&format!("/signalements/{back}?fait=fusion#evenement")).into_response()),
+        (Ok(_), None) => Ok(Redirect::to(&format!("/alertes/{id}#h-reports")).into_response()),
+        (Err(e), Some(back)) if fixable(&e) => {
             render_detail(&s, page, back, DetailExtras::tools_errors(e.status, field_errors(&e, page.lang), Vec::new())).await
         }
-        Err(e) => Err(e.into()),
+        (Err(e), _) => Err(e.into()),
     }
 }
 
@@ -118,12 +130,13 @@ async fn split(State(s): State<AppState>, Path(id): Path<String>, form: FormPost
         events::split(&s.db, id, &ids, &page.auth.actor(), s.now()).await.map_err(event_error)
     }
     .await;
-    match result {
-        Ok(_) => Ok(Redirect::to(&format!("/signalements/{back}?fait=separation#evenement")).into_response()),
-        Err(e) if fixable(&e) => {
+    match (result, back) {
+        (Ok(_), Some(back)) => Ok(Redirect::to(&format!("/signalements/{back}?fait=separation#evenement")).into_response()),
+        (Ok(out), None) => Ok(Redirect::to(&format!("/alertes/{}#h-reports", out.new_event.id)).into_response()),
+        (Err(e), Some(back)) if fixable(&e) => {
             render_detail(&s, page, back, DetailExtras::tools_errors(e.status, field_errors(&e, page.lang), Vec::new())).await
         }
-        Err(e) => Err(e.into()),
+        (Err(e), _) => Err(e.into()),
     }
 }
 
