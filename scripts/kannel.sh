@@ -44,10 +44,16 @@ check_dir() {
 
 start() {
   if ! command -v bearerbox >/dev/null || ! command -v smsbox >/dev/null || [ ! -x "$fakesmsc" ]; then
-    echo "Kannel absent : installation depuis Debian / installing from Debian…" >&2
-    export DEBIAN_FRONTEND=noninteractive
-    timeout 300 apt-get update -qq >&2
-    timeout 600 apt-get install -y -qq kannel kannel-extras >&2
+    # Tests start Kannel in parallel (one per backend): one installs, the others wait for it.
+    exec 8>/tmp/vigie-kannel-install.lock
+    timeout 900 flock 8 || die "install: lock busy"
+    if ! command -v bearerbox >/dev/null || ! command -v smsbox >/dev/null || [ ! -x "$fakesmsc" ]; then
+      echo "Kannel absent : installation depuis Debian / installing from Debian…" >&2
+      export DEBIAN_FRONTEND=noninteractive
+      timeout 300 apt-get -o DPkg::Lock::Timeout=300 update -qq >&2
+      timeout 600 apt-get -o DPkg::Lock::Timeout=300 install -y -qq kannel kannel-extras >&2
+    fi
+    exec 8>&-
   fi
   command -v envsubst >/dev/null || die "envsubst missing (Debian package gettext-base)"
   [ -f "$template" ] || die "missing $template"
