@@ -448,6 +448,9 @@ async fn meetings_link_alerts_and_the_web_form_works_without_js(b: Backend) {
     assert_eq!(res.status(), StatusCode::SEE_OTHER, "{}", res.text().await.unwrap());
     let page = c.get(app.url(&format!("/comites/{koro}"))).send().await.unwrap().text().await.unwrap();
     assert!(page.contains("Forum des jeunes") && page.contains("Organiser un forum") && page.contains("En cours"), "{page}");
-    let m = &detail(&app, &me, koro).await["meetings"][0];
+    let d = detail(&app, &me, koro).await;
+    let m = d["meetings"].as_array().unwrap().iter().find(|m| m["agenda"] == "Forum des jeunes").expect("the web meeting");
     assert_eq!((m["attendees"].as_i64(), m["women"].as_i64(), m["youth"].as_i64()), (Some(10), Some(6), Some(6)));
+    assert_eq!(m["alert_ids"], json!([here]));
+    assert_eq!(m["decisions"][0]["due_on"], due);
 }

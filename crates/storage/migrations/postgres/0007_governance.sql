@@ -43,7 +43,7 @@ CREATE TABLE gov_attendance (
     meeting_id  BIGINT NOT NULL REFERENCES gov_meetings(id),
     sex         TEXT NOT NULL,
     age_group   TEXT NOT NULL,
-    count       INTEGER NOT NULL,
+    count       BIGINT NOT NULL,
     PRIMARY KEY (meeting_id, sex, age_group)
 );
 
