@@ -255,15 +255,18 @@ async fn group(tx: &mut Tx, ctx: &GroupContext, report: &Report, area: Option<Ar
         text: String,
         alert_severity: i32,
     }
+    // One SELECT per place condition, so each can use the (area_path, occurred_at) index;
+    // $1 and $2 are the time window, shared by all.
     let mut args = Vec::new();
-    let place = candidate_places(report, area.as_ref(), &cfg, &mut args);
-    let sql = format!(
-        "SELECT r.id, r.alert_id, r.category_code, r.area_path, r.lat, r.lon, r.occurred_at, r.text, a.severity AS alert_severity FROM reports r JOIN alerts a ON a.id = r.alert_id \
-         WHERE a.closed_at IS NULL AND r.occurred_at >= ${} AND r.occurred_at <= ${} AND {place} ORDER BY r.alert_id, r.id LIMIT 2000",
-        args.len() + 1,
-        args.len() + 2
-    );
-    let rows: Vec<SignalRow> = run_tx!(tx, c => bind_args!(sqlx::query_as(&sql), &args).bind(since).bind(until).fetch_all(&mut **c).await?);
+    let select = "SELECT r.id, r.alert_id, r.category_code, r.area_path, r.lat, r.lon, r.occurred_at, r.text, a.severity AS alert_severity \
+                  FROM reports r JOIN alerts a ON a.id = r.alert_id WHERE a.closed_at IS NULL AND r.occurred_at >= $1 AND r.occurred_at <= $2 AND ";
+    let sql = candidate_places(report, area.as_ref(), &cfg, &mut args)
+        .iter()
+        .map(|place| format!("{select}{place}"))
+        .collect::<Vec<_>>()
+        .join(" UNION ")
+        + " ORDER BY alert_id, id LIMIT 2000";
+    let rows: Vec<SignalRow> = run_tx!(tx, c => bind_args!(sqlx::query_as(&sql).bind(since).bind(until), &args).fetch_all(&mut **c).await?);
     let taxonomy = &ctx.taxonomy;
     let mut events: Vec<Event> = Vec::new();
     let mut severities: Vec<(i64, i32)> = Vec::new();
@@ -300,33 +303,34 @@ async fn group(tx: &mut Tx, ctx: &GroupContext, report: &Report, area: Option<Ar
 /// area, its ancestors and descendants, and points within the radius (by bounding box).
 /// Without it every intake compared itself with every open report of the last two days.
 /// If area adjacency is ever passed to `cluster`, neighbours must be added here.
-fn candidate_places(report: &Report, area: Option<&AreaPath>, cfg: &DedupConfig, args: &mut Vec<Arg>) -> String {
-    let Some(path) = area else { return "1 = 1".into() };
-    let mut alts = vec!["r.area_path IS NULL".to_string()];
+fn candidate_places(report: &Report, area: Option<&AreaPath>, cfg: &DedupConfig, args: &mut Vec<Arg>) -> Vec<String> {
+    let Some(path) = area else { return vec!["1 = 1".into()] };
+    // Placeholders $1 and $2 are taken by the time window.
+    let next = |args: &mut Vec<Arg>, v: String| {
+        args.push(Arg::Text(v));
+        format!("${}", args.len() + 2)
+    };
     let mut same_or_above = Vec::new();
     for (i, ch) in path.0.char_indices() {
         if ch == '/' {
-            args.push(Arg::Text(path.0[..i].to_string()));
-            same_or_above.push(format!("${}", args.len()));
+            same_or_above.push(next(args, path.0[..i].to_string()));
         }
     }
-    args.push(Arg::Text(path.0.clone()));
-    same_or_above.push(format!("${}", args.len()));
-    alts.push(format!("r.area_path IN ({})", same_or_above.join(", ")));
+    same_or_above.push(next(args, path.0.clone()));
     let (lo, hi) = path.descendant_range();
-    args.push(Arg::Text(lo));
-    args.push(Arg::Text(hi));
-    alts.push(format!("(r.area_path >= ${} AND r.area_path < ${})", args.len() - 1, args.len()));
+    let (lo, hi) = (next(args, lo), next(args, hi));
+    let mut places = vec![
+        "r.area_path IS NULL".to_string(),
+        format!("r.area_path IN ({})", same_or_above.join(", ")),
+        format!("r.area_path >= {lo} AND r.area_path < {hi}"),
+    ];
     if let Some((lat, lon)) = report.location.point {
         // Validated, finite coordinates, written as decimal literals (Rust never prints exponents).
         let dlat = cfg.radius_km / 110.0 + 0.01;
         let dlon = cfg.radius_km / (110.0 * lat.to_radians().cos().abs().max(0.01)) + 0.01;
-        alts.push(format!(
-            "(r.lat BETWEEN {} AND {} AND r.lon BETWEEN {} AND {})",
-            lat - dlat, lat + dlat, lon - dlon, lon + dlon
-        ));
+        places.push(format!("r.lat BETWEEN {} AND {} AND r.lon BETWEEN {} AND {}", lat - dlat, lat + dlat, lon - dlon, lon + dlon));
     }
-    format!("({})", alts.join(" OR "))
+    places
 }
 
 #[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
