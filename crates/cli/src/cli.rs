@@ -143,6 +143,7 @@ pub fn command(lang: Lang) -> Command {
                 .subcommand_required(true)
                 .subcommand(Command::new("verify").about(t(lang, "Vérifie la chaîne de hachage du journal ; code 1 si elle est rompue", "Check the log's hash chain; exit code 1 if broken"))),
         )
+        .subcommand(crate::keys::command(lang))
 }
 
 #[cfg(test)]

@@ -162,6 +162,7 @@ pub async fn run(lang: Lang, m: ArgMatches) -> anyhow::Result<ExitCode> {
             }
             _ => unreachable!("subcommand required"),
         },
+        Some(("key", k)) => crate::keys::run(lang, &db_url, &key_file, k).await,
         _ => bail!("unknown command"),
     }
 }

@@ -279,9 +279,48 @@ pub struct ReportFilter {
 
 /// Reports inside `scope`; unplaced ones only for callers whose scope is the whole tree.
 pub async fn list(db: &Db, scope: &[AreaPath], see_unplaced: bool, f: &ReportFilter, page: i64, per_page: i64) -> StoreResult<Page<ReportView>> {
+    list_inner(db, scope, see_unplaced, None, f, page, per_page).await
+}
+
+/// Like [`list`], but reports of PROTECTED categories (abuse by security forces, gender-based
+/// violence: they go to protected cases, not to the open feed) only within `protected_scope`,
+/// the areas where the caller may read protected cases.
+pub async fn list_guarded(
+    db: &Db,
+    scope: &[AreaPath],
+    see_unplaced: bool,
+    protected_scope: &[AreaPath],
+    f: &ReportFilter,
+    page: i64,
+    per_page: i64,
+) -> StoreResult<Page<ReportView>> {
+    list_inner(db, scope, see_unplaced, Some(protected_scope), f, page, per_page).await
+}
+
+/// Whether a report's category is protected (see [`list_guarded`]).
+pub async fn is_protected(db: &Db, id: i64) -> StoreResult<bool> {
+    let n: i64 = run!(&db.read, c => sqlx::query_scalar(&format!("SELECT COUNT(*) FROM reports WHERE id = $1 AND {PROTECTED_SQL}")).bind(id).fetch_one(c).await?);
+    Ok(n > 0)
+}
+
+const PROTECTED_SQL: &str = "category_code IN (SELECT code FROM categories WHERE protected = TRUE)";
+
+async fn list_inner(
+    db: &Db,
+    scope: &[AreaPath],
+    see_unplaced: bool,
+    protected_scope: Option<&[AreaPath]>,
+    f: &ReportFilter,
+    page: i64,
+    per_page: i64,
+) -> StoreResult<Page<ReportView>> {
     let mut args = Vec::new();
     let placed = scope_sql("area_path", scope, &mut args);
     let mut conds = vec![if see_unplaced { format!("({placed} OR area_path IS NULL)") } else { placed }];
+    if let Some(ps) = protected_scope {
+        let allowed = scope_sql("area_path", ps, &mut args);
+        conds.push(format!("(category_code IS NULL OR NOT ({PROTECTED_SQL}) OR {allowed})"));
+    }
     if f.unplaced {
         conds.push("area_path IS NULL".into());
     }

@@ -34,6 +34,14 @@ pub(crate) fn require_record(auth: &Auth, perm: Permission, area_path: Option<&s
 
 /// The areas a list of reports or alerts covers for this caller (`reports.read`), and whether
 /// it includes records not yet placed in an area (only for those who see the whole tree).
+/// Reports of protected categories (routed to protected cases) also need `cases.read` over their area.
+pub(crate) async fn require_protected(s: &AppState, auth: &Auth, id: i64, area_path: Option<&str>) -> Result<(), ApiError> {
+    if reports::is_protected(&s.db, id).await? {
+        require_record(auth, Permission::CasesRead, area_path)?;
+    }
+    Ok(())
+}
+
 pub(crate) fn list_scope(auth: &Auth) -> Result<(Vec<AreaPath>, bool), ApiError> {
     let scope = auth.scope(Permission::ReportsRead)?;
     let global = auth.require(Permission::ReportsRead, Target::Global).is_ok();
@@ -127,7 +135,8 @@ async fn list_reports(State(s): State<AppState>, auth: Auth, ApiQuery(q): ApiQue
     let (scope, global) = list_scope(&auth)?;
     let (page, per) = Paging { page: q.page, per_page: q.per_page }.get()?;
     let f = ReportFilter { category: q.category, from: q.from, to: q.to, verification: q.verification, q: q.q, unplaced: q.unplaced.unwrap_or(false) };
-    Ok(Json(reports::list(&s.db, &scope, global, &f, page, per).await?.into()))
+    let protected_scope = auth.principal.scope(Permission::CasesRead);
+    Ok(Json(reports::list_guarded(&s.db, &scope, global, &protected_scope, &f, page, per).await?.into()))
 }
 
 /// One report.
@@ -137,6 +146,7 @@ async fn get_report(State(s): State<AppState>, auth: Auth, Path(id): Path<i64>) 
     auth.require(Permission::ReportsRead, Target::AnyArea)?;
     let r = reports::get(&s.db, id).await?;
     require_record(&auth, Permission::ReportsRead, r.area_path.as_deref())?;
+    require_protected(&s, &auth, id, r.area_path.as_deref()).await?;
     Ok(Json(r))
 }
 
@@ -168,6 +178,7 @@ async fn list_messages(State(s): State<AppState>, auth: Auth, Path(id): Path<i64
     auth.require(Permission::ReportsRead, Target::AnyArea)?;
     let r = reports::get(&s.db, id).await?;
     require_record(&auth, Permission::ReportsRead, r.area_path.as_deref())?;
+    require_protected(&s, &auth, id, r.area_path.as_deref()).await?;
     Ok(Json(reports::thread(&s.db, id).await?))
 }
 

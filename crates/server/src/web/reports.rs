@@ -329,7 +329,8 @@ async fn list(State(s): State<AppState>, page: Page, Query(q): Query<ListQuery>)
         unplaced: false,
     };
     let current = q.page.unwrap_or(1).clamp(1, 1_000_000);
-    let p = reports::list(&s.db, &scope, global, &f, current, PER_PAGE).await?;
+    let protected_scope = page.auth.principal.scope(Permission::CasesRead);
+    let p = reports::list_guarded(&s.db, &scope, global, &protected_scope, &f, current, PER_PAGE).await?;
     let cats = categories(&s, page.lang).await?;
     let items = rows(&s, page.lang, p.items, &cats).await;
     let from_s = from_day.map(|d| d.to_string());
@@ -386,6 +387,7 @@ async fn render_detail(s: &AppState, page: &Page, id: i64, x: DetailExtras) -> W
     page.auth.require(Permission::ReportsRead, Target::AnyArea)?;
     let r = reports::get(&s.db, id).await?;
     require_record(&page.auth, Permission::ReportsRead, r.area_path.as_deref())?;
+    crate::api::reports::require_protected(s, &page.auth, id, r.area_path.as_deref()).await?;
     let can_verify = require_record(&page.auth, Permission::ReportsVerify, r.area_path.as_deref()).is_ok();
     let lang = page.lang;
     let cats = categories(s, lang).await?;
