@@ -345,9 +345,23 @@ async fn backup_during_writes_is_a_consistent_snapshot(b: Backend) {
                 point: None,
                 geometry: None,
             };
-            let mut tx = db.begin().await.unwrap();
-            vigie_storage::areas::upsert(&mut tx, &input, &actor).await.unwrap();
-            tx.commit().await.unwrap();
+            // SQLite: the backup command is a second process that briefly writes (its start-up
+            // checks the built-in roles), and a deferred transaction then gets SQLITE_BUSY: retry
+            // the same area, as a client would; it is stored once or not at all.
+            loop {
+                let attempt = async {
+                    let mut tx = db.begin().await?;
+                    vigie_storage::areas::upsert(&mut tx, &input, &actor).await?;
+                    tx.commit().await
+                };
+                match attempt.await {
+                    Ok(()) => break,
+                    Err(e) if e.to_string().contains("locked") || e.to_string().contains("busy") => {
+                        tokio::time::sleep(std::time::Duration::from_millis(5)).await
+                    }
+                    Err(e) => panic!("{e}"),
+                }
+            }
         }
         n
     });

@@ -88,7 +88,7 @@ impl AppState {
 pub fn app(db: Db, config: ServerConfig, clock: Clock) -> Router {
     let state = AppState { db, config: Arc::new(config), clock };
     let (api, openapi) = api::router().split_for_parts();
-    let openapi = Arc::new(openapi);
+    let openapi = Arc::new(api::problems::document(&openapi));
     Router::new()
         .merge(api)
         .route(

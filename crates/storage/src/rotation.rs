@@ -52,7 +52,7 @@ pub async fn reseal_all(db: &Db, keys: &Keyring, actor: &Actor) -> StoreResult<R
     let mut tx = db.begin().await?;
     for col in SEALED {
         let select = format!(
-            "SELECT id, CAST({key} AS TEXT), {c} FROM {t} WHERE {c} IS NOT NULL AND {c} <> '' ORDER BY id",
+            "SELECT id AS row_id, CAST({key} AS TEXT) AS ctx, {c} AS sealed FROM {t} WHERE {c} IS NOT NULL AND {c} <> '' ORDER BY row_id",
             key = col.context_key,
             c = col.column,
             t = col.table
@@ -96,7 +96,7 @@ pub async fn stale_count(db: &Db, keys: &Keyring) -> StoreResult<u64> {
 pub async fn open_all(db: &Db, keys: &Keyring) -> StoreResult<u64> {
     let mut n = 0u64;
     for col in SEALED {
-        let select = format!("SELECT id, CAST({key} AS TEXT), {c} FROM {t} WHERE {c} IS NOT NULL AND {c} <> ''", key = col.context_key, c = col.column, t = col.table);
+        let select = format!("SELECT id AS row_id, CAST({key} AS TEXT) AS ctx, {c} AS sealed FROM {t} WHERE {c} IS NOT NULL AND {c} <> ''", key = col.context_key, c = col.column, t = col.table);
         let rows: Vec<(i64, String, String)> = crate::run!(&db.write, c => sqlx::query_as(&select).fetch_all(c).await?);
         for (id, key, sealed) in rows {
             keys.open(&sealed, &(col.context)(&key)).map_err(|e| StoreError::Other(format!("{}.{} id {id}: {e}", col.table, col.column)))?;
