@@ -34,17 +34,22 @@ token=$("$bin" --key-file "$work/vigie.key" user add st_admin --role admin --are
 [ -n "$token" ] || { echo "no token" >&2; exit 1; }
 
 cd "$root"
+# The coverage phase is left out: with hypothesis 6.170 on Python 3.11 it stops on an internal
+# error ("AST constructor recursion depth mismatch") that is not about Vigie.
 # Operations that end the caller's own access are left out: they would turn the rest of the run
-# into 401s (the authorization matrix test covers them).
+# into 401s: signing out, disabling or un-granting an account (which may be the caller's own).
+# The authorization matrix test covers them.
 "$venv/bin/schemathesis" run "http://127.0.0.1:$port/api/v1/openapi.json" \
   --header "Authorization: Bearer $token" \
   --checks not_a_server_error,response_schema_conformance,status_code_conformance,content_type_conformance \
   --max-examples "${SCHEMATHESIS_MAX_EXAMPLES:-15}" \
   --max-time "${SCHEMATHESIS_MAX_TIME:-240}" \
-  --phases examples,coverage,fuzzing \
+  --phases examples,fuzzing \
   --workers 2 \
   --request-timeout 20 \
   --exclude-path /api/v1/auth/logout \
+  --exclude-name 'PATCH /api/v1/users/{id}' \
+  --exclude-name 'DELETE /api/v1/users/{id}/grants' \
   --suppress-health-check all \
   --seed "${SCHEMATHESIS_SEED:-20261123}" \
   "${@:2}"

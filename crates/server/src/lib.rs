@@ -103,6 +103,7 @@ pub fn app(db: Db, config: ServerConfig, clock: Clock) -> Router {
         .merge(openrosa::router())
         .merge(web::router())
         .fallback(|| async { error::ApiError::from(vigie_domain::Msg::NotFound) })
+        .layer(axum::middleware::from_fn(api::problems::plain_rejections_as_problems))
         .layer(axum::middleware::from_fn(ops::track_metrics))
         .layer(axum::extract::DefaultBodyLimit::max(state.config.body_limit))
         .layer(tower_http::timeout::TimeoutLayer::with_status_code(axum::http::StatusCode::REQUEST_TIMEOUT, state.config.request_timeout))

@@ -69,3 +69,21 @@ mod tests {
         }
     }
 }
+
+/// axum's own rejections (a path parameter that is not a number, a missing body…) answer in
+/// plain text; under `/api/` they become problem documents like every other error, as the
+/// document says.
+pub async fn plain_rejections_as_problems(req: axum::extract::Request, next: axum::middleware::Next) -> axum::response::Response {
+    use axum::http::header::CONTENT_TYPE;
+    use axum::response::IntoResponse;
+    let api = req.uri().path().starts_with("/api/");
+    let res = next.run(req).await;
+    let plain = res.headers().get(CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_some_and(|v| v.starts_with("text/plain"));
+    if !api || !plain || !res.status().is_client_error() {
+        return res;
+    }
+    let status = res.status();
+    let body = axum::body::to_bytes(res.into_body(), 4096).await.unwrap_or_default();
+    let reason = String::from_utf8_lossy(&body).chars().take(300).collect::<String>();
+    crate::error::ApiError::new(status, vigie_domain::Msg::InvalidJson { reason }).into_response()
+}
