@@ -20,19 +20,22 @@ need() { # binary crate
 }
 need cargo-deny cargo-deny
 
-db=target/advisory-db
-mkdir -p target
-if [ -n "${VIGIE_ADVISORY_DB:-}" ]; then
-  rm -rf "$db"; cp -r "$VIGIE_ADVISORY_DB" "$db"
-elif [ -d "$db/.git" ]; then
-  timeout 60 git -C "$db" pull --quiet --ff-only 2>/dev/null || echo "advisory-db: mise à jour impossible / could not update; using the copy from $(git -C "$db" log -1 --format=%cs 2>/dev/null || echo '?')" >&2
-else
-  timeout 120 git clone --quiet --depth 1 https://github.com/rustsec/advisory-db "$db" 2>/dev/null || rm -rf "$db"
+# cargo-deny keeps the database under target/advisory-db/advisory-db-<hash of its URL>.
+root_db=target/advisory-db
+mkdir -p "$root_db"
+db=""
+if timeout 180 cargo deny fetch db >/dev/null 2>&1; then
+  db=$(ls -d "$root_db"/advisory-db-* 2>/dev/null | head -1 || true)
+elif [ -n "${VIGIE_ADVISORY_DB:-}" ]; then
+  # Ask cargo-deny where it wants the copy (its error names the directory), then put it there.
+  want=$(cargo deny --offline check advisories 2>&1 | sed -n "s/.*cannot change to '\([^']*\)'.*/\1/p" | head -1 || true)
+  want=${want:-$root_db/advisory-db-local}
+  rm -rf "$want"; cp -r "$VIGIE_ADVISORY_DB" "$want"; db=$want
 fi
 
-if [ -d "$db/crates" ]; then
+if [ -n "$db" ] && [ -d "$db/crates" ]; then
   echo "== cargo deny (advisories, bans, licences, sources); advisory-db du / of $(git -C "$db" log -1 --format=%cs 2>/dev/null || echo 'copy')" >&2
-  cargo deny --all-features check --disable-fetch advisories bans licenses sources
+  cargo deny --all-features --offline check advisories bans licenses sources
   # cargo-audit reads the same database (config: .cargo/audit.toml); it is a second opinion, so
   # it is installed only on request (VIGIE_INSTALL_AUDIT=1) and run whenever present.
   if command -v cargo-audit >/dev/null 2>&1 || { [ "${VIGIE_INSTALL_AUDIT:-0}" = 1 ] && need cargo-audit cargo-audit; }; then
@@ -51,6 +54,6 @@ else
 !!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!
 MSG
   [ "${VIGIE_REQUIRE_ADVISORIES:-0}" = 1 ] && exit 1
-  cargo deny --all-features check --disable-fetch bans licenses sources
+  cargo deny --all-features --offline check bans licenses sources
 fi
 echo "dépendances vérifiées / dependencies checked"
