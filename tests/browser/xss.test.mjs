@@ -77,7 +77,7 @@ before(async () => {
   await must("POST", "/api/v1/organisations", { name: PAYLOAD, kind: "ngo", area_code: "ML-5-XSS" });
   await must("POST", "/api/v1/users", { username: "xss_user", display_name: PAYLOAD, password: "une phrase de passe longue", grants: [{ role: "viewer", area_code: "ML-5-XSS" }] });
   await must("POST", "/api/v1/roles", { name: "xss_role", label: PAYLOAD, permissions: ["areas.read"] });
-  await must("PUT", "/api/v1/categories/xss_cat", { code: "xss_cat", label_fr: PAYLOAD, label_en: PAYLOAD, family: "other", default_severity: 4, protected: false, keywords: [] });
+  await must("PUT", "/api/v1/categories/xss_cat", { code: "xss_cat", label_fr: PAYLOAD, label_en: PAYLOAD, family: "other", default_severity: 4, protected: false, keywords: ["xssmot"] });
   await must("POST", "/api/v1/escalation-rules", { min_severity: 1, area_code: "ML-5-XSS", levels: [{ name: PAYLOAD, phone: "76 00 00 09", ack_minutes: 30 }] });
   const rep = await must("POST", "/api/v1/reports", {
     category: "armed_attack", text: PAYLOAD, place_name: PAYLOAD, occurred_at: new Date().toISOString(), area_code: "ML-5-XSS", idempotency_key: "xss-1",
