@@ -20,3 +20,7 @@ cargo build --workspace --bins --quiet
 FUZZ_SECONDS=${FUZZ_SECONDS:-5} fuzz/run.sh smoke    # every parser under libFuzzer, briefly (fuzz/run.sh long for 10 M runs)
 cargo nextest run --workspace --profile ci "$@"
 scripts/browser-tests.sh    # the web pages in headless Chromium (tests/browser)
+
+# ---- Security proofs (issue 10): API conformance against a live server, dependency checks ----
+scripts/schemathesis.sh "${CARGO_TARGET_DIR:-target}/debug/vigie"   # no 5xx, no off-schema answer (a few minutes)
+scripts/deps-check.sh                                                # cargo deny (+ cargo audit); advisories skipped LOUDLY if GitHub is unreachable

@@ -156,6 +156,7 @@ pub fn command(lang: Lang) -> Command {
         // Early warning.
         .subcommand(crate::ew_cli::reports_command(lang))
         .subcommand(crate::ew_cli::alerts_command(lang))
+        .subcommand(crate::keys::command(lang))
 }
 
 #[cfg(test)]

@@ -166,6 +166,7 @@ pub async fn run(lang: Lang, m: ArgMatches) -> anyhow::Result<ExitCode> {
         },
         Some(("reports", r)) => crate::ew_cli::reports(lang, &open().await?, r).await,
         Some(("alerts", r)) => crate::ew_cli::alerts(lang, &open().await?, r).await,
+        Some(("key", k)) => crate::keys::run(lang, &db_url, &key_file, k).await,
         _ => bail!("unknown command"),
     }
 }

@@ -7,6 +7,7 @@ mod demo;
 mod ew_cli;
 mod demo_governance;
 mod governance_import;
+mod keys;
 
 fn main() -> std::process::ExitCode {
     let lang = cli::lang_from_env_and_args();

@@ -1,6 +1,7 @@
 //! Crash safety: a server under load is killed with SIGKILL at seeded random moments, 20 times,
 //! and restarted; every report whose submission was acknowledged (2xx) must be there exactly
 //! once, and everything stored must be whole (its audit entry written with it, the chain intact).
+//! Then the PostgreSQL server itself is killed under load (a private cluster) and brought back.
 
 #[path = "../../server/tests/support/mod.rs"]
 mod support;
@@ -125,4 +126,110 @@ async fn acknowledged_reports_survive_kill_9(b: Backend) {
     let v = vigie_storage::audit::verify(&store).await.unwrap();
     assert!(v.broken.is_none(), "{:?}", v.broken);
     eprintln!("crash test ({b:?}, seed {seed}): 20 kills, {} acknowledged, {} stored, {} sent", acked.len(), stored.len(), sent.load(std::sync::atomic::Ordering::SeqCst));
+}
+
+/// The database server itself dies (SIGKILL of the PostgreSQL postmaster, in a private cluster
+/// started for this test) while reports come in, and comes back: Vigie keeps running, refuses
+/// what it cannot store (never acknowledges it), reconnects, and every acknowledged report is
+/// there exactly once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn acknowledged_reports_survive_a_postgres_kill_9() {
+    if support::pg_admin_url().is_none() {
+        return;
+    }
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/../../scripts/pg-test-cluster.sh");
+    let out = Command::new("bash").arg(script).arg("start").output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let env: std::collections::HashMap<String, String> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|l| l.strip_prefix("export ")?.split_once('=').map(|(k, v)| (k.to_string(), v.to_string())))
+        .collect();
+    let (admin_url, dir, bin) = (env["VIGIE_TEST_PG_URL"].clone(), env["VIGIE_TEST_PG_DIR"].clone(), env["VIGIE_TEST_PG_BIN"].clone());
+    struct Cluster(String);
+    impl Drop for Cluster {
+        fn drop(&mut self) {
+            let _ = Command::new("bash").arg(concat!(env!("CARGO_MANIFEST_DIR"), "/../../scripts/pg-test-cluster.sh")).args(["stop", &self.0]).output();
+        }
+    }
+    let _cluster = Cluster(dir.clone());
+    let port = admin_url.rsplit(':').next().unwrap().split('/').next().unwrap().to_string();
+    let url = format!("{}/vigie_crash", &admin_url[..admin_url.rfind('/').unwrap()]);
+    let admin = vigie_storage::Db::connect(&admin_url).await.unwrap();
+    vigie_storage::run!(&admin.write, c => { sqlx::query("CREATE DATABASE vigie_crash").execute(c).await.unwrap(); });
+    admin.close().await;
+
+    let tmp = tempfile::tempdir().unwrap();
+    let key = key_file(tmp.path());
+    let run = |args: &[&str]| Command::new(BIN).arg("--db").arg(&url).args(args).env("VIGIE_KEY_FILE", &key).output().unwrap();
+    assert!(run(&["import", "areas", concat!(env!("CARGO_MANIFEST_DIR"), "/../../data/demo/areas.csv")]).status.success());
+    let out = run(&["user", "add", "relais", "--role", "analyst", "--area", "ML", "--token"]);
+    let token = String::from_utf8_lossy(&out.stdout).lines().last().unwrap().trim().to_string();
+    let (mut child, base) = start(&url, &key);
+
+    let acked: Arc<Mutex<HashSet<String>>> = Arc::default();
+    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let http = reqwest::Client::builder().timeout(std::time::Duration::from_secs(5)).build().unwrap();
+    let mut tasks = Vec::new();
+    for w in 0..4 {
+        let (http, base, token, acked, stop) = (http.clone(), base.clone(), token.clone(), acked.clone(), stop.clone());
+        tasks.push(tokio::spawn(async move {
+            let mut i = 0;
+            while !stop.load(std::sync::atomic::Ordering::SeqCst) {
+                let k = format!("pgkill-{w}-{i}");
+                i += 1;
+                let body = serde_json::json!({"category": "displacement", "text": format!("déplacement {k}"), "occurred_at": chrono::Utc::now(), "area_code": "ML-5-KORO", "idempotency_key": k});
+                if let Ok(r) = http.post(format!("{base}/api/v1/reports")).bearer_auth(&token).json(&body).send().await {
+                    if r.status().is_success() {
+                        acked.lock().unwrap().insert(k);
+                    }
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+            }
+        }));
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+    let before_kill = acked.lock().unwrap().len();
+    // SIGKILL the postmaster (its pid is the first line of postmaster.pid).
+    let pid = std::fs::read_to_string(format!("{dir}/data/postmaster.pid")).unwrap().lines().next().unwrap().trim().to_string();
+    assert!(Command::new("kill").args(["-9", &pid]).status().unwrap().success());
+    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+    // Back up (crash recovery replays the WAL), same port and socket directory.
+    let opts = format!("-p {port} -k {dir} -c listen_addresses=127.0.0.1");
+    // As root the cluster runs as `postgres` (see scripts/pg-test-cluster.sh).
+    let root = String::from_utf8_lossy(&Command::new("id").arg("-u").output().unwrap().stdout).trim() == "0";
+    let pg_args = [format!("{bin}/pg_ctl"), "-D".into(), format!("{dir}/data"), "-l".into(), format!("{dir}/server.log"), "-w".into(), "-t".into(), "60".into(), "-o".into(), opts, "start".into()];
+    let mut pg_ctl = if root { Command::new("runuser") } else { Command::new(&pg_args[0]) };
+    if root {
+        pg_ctl.args(["-u", "postgres", "--"]).args(&pg_args);
+    } else {
+        pg_ctl.args(&pg_args[1..]);
+    }
+    let st = pg_ctl.output().unwrap();
+    assert!(st.status.success(), "pg_ctl start: {}", String::from_utf8_lossy(&st.stderr));
+    // Vigie serves again without a restart: new reports are acknowledged.
+    let after_restart = acked.lock().unwrap().len();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while acked.lock().unwrap().len() < after_restart + 20 {
+        assert!(std::time::Instant::now() < deadline, "Vigie did not recover after PostgreSQL came back");
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    stop.store(true, std::sync::atomic::Ordering::SeqCst);
+    for t in tasks {
+        t.await.unwrap();
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+
+    let store = vigie_storage::Db::connect(&url).await.unwrap();
+    let rows: Vec<(String, i64)> = vigie_storage::run!(&store.read, c => sqlx::query_as("SELECT idempotency_key, COUNT(*) FROM reports GROUP BY idempotency_key").fetch_all(c).await.unwrap());
+    assert!(rows.iter().all(|(_, n)| *n == 1), "a report stored twice");
+    let stored: HashSet<String> = rows.into_iter().map(|(k, _)| k).collect();
+    let acked = acked.lock().unwrap().clone();
+    let lost: Vec<&String> = acked.iter().filter(|k| !stored.contains(*k)).collect();
+    assert!(lost.is_empty(), "{} acknowledged reports lost after the PostgreSQL kill, e.g. {:?}", lost.len(), &lost[..lost.len().min(5)]);
+    assert!(before_kill >= 5, "the load ran before the kill ({before_kill})");
+    let v = vigie_storage::audit::verify(&store).await.unwrap();
+    assert!(v.broken.is_none(), "{:?}", v.broken);
+    store.close().await;
+    eprintln!("postgres kill test: {before_kill} acknowledged before the kill, {} in all, {} stored, 0 lost", acked.len(), stored.len());
 }

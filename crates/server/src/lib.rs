@@ -5,6 +5,8 @@
 pub mod api;
 pub mod auth;
 pub mod error;
+pub mod limits;
+pub mod listen;
 pub mod ops;
 pub mod openrosa;
 pub mod sms;
@@ -32,6 +34,8 @@ pub struct ServerConfig {
     pub sms_inbound_key: Option<String>,
     /// How the gateway reaches this server (for delivery-report callbacks), e.g. http://127.0.0.1:8080
     pub public_url: Option<String>,
+    /// In-memory rate limits (shared by every clone of this config, i.e. by the whole server).
+    pub limits: Arc<limits::Limits>,
 }
 
 #[derive(Debug, Clone)]
@@ -54,6 +58,7 @@ impl Default for ServerConfig {
             sms_gateway: None,
             sms_inbound_key: None,
             public_url: None,
+            limits: Arc::new(limits::Limits::default()),
         }
     }
 }
@@ -83,7 +88,7 @@ impl AppState {
 pub fn app(db: Db, config: ServerConfig, clock: Clock) -> Router {
     let state = AppState { db, config: Arc::new(config), clock };
     let (api, openapi) = api::router().split_for_parts();
-    let openapi = Arc::new(openapi);
+    let openapi = Arc::new(api::problems::document(&openapi));
     Router::new()
         .merge(api)
         .route(
@@ -98,6 +103,7 @@ pub fn app(db: Db, config: ServerConfig, clock: Clock) -> Router {
         .merge(openrosa::router())
         .merge(web::router())
         .fallback(|| async { error::ApiError::from(vigie_domain::Msg::NotFound) })
+        .layer(axum::middleware::from_fn(api::problems::plain_rejections_as_problems))
         .layer(axum::middleware::from_fn(ops::track_metrics))
         .layer(axum::extract::DefaultBodyLimit::max(state.config.body_limit))
         .layer(tower_http::timeout::TimeoutLayer::with_status_code(axum::http::StatusCode::REQUEST_TIMEOUT, state.config.request_timeout))
@@ -129,8 +135,5 @@ pub async fn serve(
     clock: Clock,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let app = app(db, config, clock);
-    axum::serve(listener, app.into_make_service_with_connect_info::<std::net::SocketAddr>())
-        .with_graceful_shutdown(shutdown)
-        .await
+    listen::serve(listener, app(db, config, clock), shutdown).await
 }

@@ -107,8 +107,9 @@ pub async fn run_sms_once(s: &AppState, g: &SmsGateway, client: &reqwest::Client
                 jobs::fail(&s.db, &job, worker, &err, s.now()).await?;
             }
             Err(e) => {
-                // Gateway down: the message stays queued and is retried with backoff.
-                let err = format!("gateway unreachable: {e}");
+                // Gateway down: the message stays queued and is retried with backoff. The URL is
+                // dropped from the error: it carries the gateway password and the phone number.
+                let err = format!("gateway unreachable: {}", e.without_url());
                 sms::mark_attempt_failed(&s.db, msg.id, &err, job.attempts >= job.max_attempts).await?;
                 jobs::fail(&s.db, &job, worker, &err, s.now()).await?;
             }
@@ -155,7 +156,7 @@ pub async fn run_webhooks_once(s: &AppState, client: &reqwest::Client, worker: &
                 jobs::complete(&s.db, job.id, worker).await?;
             }
             Ok(r) => jobs::fail(&s.db, &job, worker, &format!("answered {}", r.status()), s.now()).await?,
-            Err(e) => jobs::fail(&s.db, &job, worker, &format!("unreachable: {e}"), s.now()).await?,
+            Err(e) => jobs::fail(&s.db, &job, worker, &format!("unreachable: {}", e.without_url()), s.now()).await?,
         }
     }
     Ok(n)

@@ -30,6 +30,7 @@ pub mod events;
 pub mod governance;
 pub mod directory;
 pub mod group_commit;
+pub mod rotation;
 
 mod error;
 pub use error::{StoreError, StoreResult};

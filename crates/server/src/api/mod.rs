@@ -7,6 +7,7 @@ pub mod audit;
 pub mod cases;
 pub mod categories;
 pub mod orgs;
+pub mod problems;
 pub mod public;
 pub mod reports;
 pub mod roles;

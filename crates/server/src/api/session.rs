@@ -53,7 +53,11 @@ pub(crate) fn totp_ok(secret_b32: &str, username: &str, code: &str) -> bool {
 /// Sets an HttpOnly, SameSite=Strict session cookie. Five failures lock the account for 15 minutes.
 #[utoipa::path(post, path = "/api/v1/auth/login", tag = "session", request_body = LoginBody, security(()),
     responses((status = 200, body = LoginReply), (status = 401, body = crate::error::Problem), (status = 429, body = crate::error::Problem)))]
-async fn login(State(s): State<AppState>, ApiJson(b): ApiJson<LoginBody>) -> Result<Response, ApiError> {
+async fn login(State(s): State<AppState>, ip: crate::limits::ClientIp, ApiJson(b): ApiJson<LoginBody>) -> Result<Response, ApiError> {
+    // Password guessing from one address, across accounts (the lockout is per account).
+    if !s.config.limits.login_per_ip.allow(&ip.key()) {
+        return Err(Msg::RateLimited.into());
+    }
     let user_id = match vigie_storage::auth::check_password(&s.db, &b.username, &b.password).await? {
         Login::Ok { user_id, totp_secret } => {
             if let Some(secret) = totp_secret {

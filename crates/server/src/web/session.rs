@@ -88,6 +88,7 @@ async fn login_form(State(s): State<AppState>, headers: HeaderMap, Query(q): Que
 async fn login(State(s): State<AppState>, req: Request) -> Result<Response, Response> {
     let headers = req.headers().clone();
     let lang = lang_of(&headers);
+    let ip = crate::limits::client_ip(req.extensions()).map(|i| i.to_string()).unwrap_or_default();
     let fields = form_fields(req, &s).await?;
     let suite = local_path(Some(form_get(&fields, "suite")));
     let username = form_get(&fields, "username").trim().to_string();
@@ -100,6 +101,10 @@ async fn login(State(s): State<AppState>, req: Request) -> Result<Response, Resp
     let cookie_csrf = crate::auth::cookie(&headers, LOGIN_CSRF_COOKIE).unwrap_or("");
     if cookie_csrf.is_empty() || !same_secret(sent_csrf, cookie_csrf) {
         return Err(fail(StatusCode::FORBIDDEN, Msg::CsrfMissing, false));
+    }
+    // Password guessing from one address, across accounts (the same budget as the API's sign-in).
+    if !s.config.limits.login_per_ip.allow(&ip) {
+        return Err(fail(StatusCode::TOO_MANY_REQUESTS, Msg::RateLimited, false));
     }
     let user_id = match vigie_storage::auth::check_password(&s.db, &username, password).await.map_err(|e| super::WebError(e.into()).into_response())? {
         Login::Ok { user_id, totp_secret } => {
