@@ -89,6 +89,7 @@ pub async fn load(db: &Db) -> anyhow::Result<(String, String)> {
         .await?;
     }
     early_warning(db, vigie_storage::now()).await?;
+    crate::demo_cases::load(db, DEMO_PASSWORD, vigie_storage::now()).await?;
     Ok(("admin".into(), DEMO_PASSWORD.into()))
 }
 

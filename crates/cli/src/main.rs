@@ -4,6 +4,7 @@ mod cli;
 mod commands;
 mod config;
 mod demo;
+mod demo_cases;
 
 fn main() -> std::process::ExitCode {
     let lang = cli::lang_from_env_and_args();

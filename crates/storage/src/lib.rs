@@ -24,6 +24,7 @@ pub mod roles;
 pub mod sms;
 pub mod webhooks;
 pub mod users;
+pub mod overview;
 
 mod error;
 pub use error::{StoreError, StoreResult};

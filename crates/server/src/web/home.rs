@@ -157,7 +157,11 @@ async fn early_warning(s: &AppState, page: &Page, scope: &[vigie_domain::area::A
         };
         indicators.push(indicator_view(&ind, &code, name, lang));
     }
-    Ok(context! { open, overdue, by_severity, reports_today, latest, indicators, since => period.start })
+    // Reports and alerts per week, drawn as SVG on the server.
+    let weeks = 12;
+    let daily = vigie_storage::overview::daily_counts(&s.db, scope, global, now - chrono::Duration::days(7 * weeks), now + chrono::Duration::seconds(1)).await?;
+    let chart = super::chart::weekly(&daily.reports, &daily.alerts_raised, now.date_naive(), weeks, lang);
+    Ok(context! { open, overdue, by_severity, reports_today, latest, indicators, since => period.start, chart })
 }
 
 #[cfg(test)]

@@ -248,7 +248,7 @@ const CATALOGUE: &[(&str, &str, &str)] = &[
 
 /// The text of `key` in `lang`; the key itself if it is missing (and a test fails).
 pub fn t(key: &str, lang: Lang) -> &str {
-    match CATALOGUE.iter().find(|(k, _, _)| *k == key) {
+    match catalogues().find(|(k, _, _)| *k == key) {
         Some((_, fr, en)) => match lang {
             Lang::Fr => fr,
             Lang::En => en,
@@ -261,7 +261,12 @@ pub fn t(key: &str, lang: Lang) -> &str {
 }
 
 pub fn has(key: &str) -> bool {
-    CATALOGUE.iter().any(|(k, _, _)| *k == key)
+    catalogues().any(|(k, _, _)| *k == key)
+}
+
+/// This table, then the tables of other page groups kept in their own files.
+fn catalogues() -> impl Iterator<Item = &'static (&'static str, &'static str, &'static str)> {
+    CATALOGUE.iter().chain(super::i18n_cases_map::CATALOGUE)
 }
 
 /// `1 234 567,89` (narrow no-break spaces) in French, `1,234,567.89` in English.
@@ -340,7 +345,7 @@ mod tests {
     #[test]
     fn keys_are_unique_and_translated() {
         let mut seen = std::collections::HashSet::new();
-        for (k, fr, en) in CATALOGUE {
+        for (k, fr, en) in catalogues() {
             assert!(seen.insert(*k), "duplicate key {k}");
             assert!(!fr.is_empty() && !en.is_empty(), "{k}");
         }

@@ -26,6 +26,12 @@ pub mod i18n;
 pub mod render;
 pub mod reports;
 pub mod session;
+// Cases, public pages, map and charts.
+pub mod cases;
+pub mod chart;
+pub mod i18n_cases_map;
+pub mod map;
+pub mod public;
 
 use crate::auth::{session_auth, same_secret, Auth};
 use crate::error::ApiError;
@@ -48,6 +54,9 @@ pub fn router() -> Router<AppState> {
         .merge(admin::router())
         .merge(reports::router())
         .merge(alerts::router())
+        .merge(cases::router())
+        .merge(map::router())
+        .merge(public::router())
         .route("/static/{version}/{*path}", axum::routing::get(assets::serve))
         .layer(axum::middleware::from_fn(render_errors))
         .layer(tower_http::compression::CompressionLayer::new())
@@ -122,6 +131,8 @@ impl Page {
                 users => self.can(UsersRead),
                 roles => self.can(UsersRead),
                 audit => global_audit,
+                cases => self.can(CasesRead),
+                map => self.can(ReportsRead),
             },
         }
     }

@@ -27,6 +27,14 @@ pub(crate) const TEMPLATES: &[(&str, &str)] = &[
     ("report.html", include_str!("../../templates/report.html")),
     ("alerts.html", include_str!("../../templates/alerts.html")),
     ("alert.html", include_str!("../../templates/alert.html")),
+    ("cases.html", include_str!("../../templates/cases.html")),
+    ("case.html", include_str!("../../templates/case.html")),
+    ("map.html", include_str!("../../templates/map.html")),
+    ("chart.html", include_str!("../../templates/chart.html")),
+    ("public_denounce.html", include_str!("../../templates/public_denounce.html")),
+    ("public_receipt.html", include_str!("../../templates/public_receipt.html")),
+    ("public_follow.html", include_str!("../../templates/public_follow.html")),
+    ("public_transparency.html", include_str!("../../templates/public_transparency.html")),
 ];
 
 fn lang_of(state: &State) -> Lang {
