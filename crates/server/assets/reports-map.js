@@ -7,7 +7,7 @@
   var el = document.getElementById("carte");
   if (!el || !window.L || !window.fetch) { if (el) el.className += " empty"; return; }
   var status = document.getElementById("etat-carte");
-  var COLORS = ["#6c757d", "#2a9d8f", "#e9c46a", "#f4a261", "#e76f51", "#9b1d20"];
+  var COLORS = ["#6c757d", "#2a9d8f", "#e9c46a", "#f4a261", "#c0392b"];
   var sev = (el.getAttribute("data-severities") || "").split("|");
   var fail = function () { el.textContent = el.getAttribute("data-error") || ""; el.className += " failed"; };
   var catLabel = function (c) { return el.getAttribute("data-cat-" + c.replace(/_/g, "-")) || c; };

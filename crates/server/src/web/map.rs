@@ -35,8 +35,9 @@ const MAX_CLUSTERS: usize = 2000;
 /// Periods offered, in days (0: everything).
 const PERIODS: [i64; 5] = [7, 30, 90, 365, 0];
 const INDICATORS: [&str; 2] = ["signalements", "alertes"];
-/// Shades of the choropleth, lightest first (0 has its own), as on the transparency page.
-const SHADES: [&str; 5] = ["#f4f1ea", "#fde2b0", "#f7b267", "#e4572e", "#9b1d20"];
+/// Shades of the choropleth, lightest first (0 has its own), as on the transparency page:
+/// greens, so the severity colours of the circles stand out on them.
+const SHADES: [&str; 5] = ["#f4f1ea", "#c9e0d5", "#8fbfa9", "#4f957a", "#0b4f3c"];
 
 #[derive(Deserialize, Default)]
 pub struct MapQuery {

@@ -385,8 +385,9 @@ async fn transparency(State(s): State<AppState>, headers: HeaderMap) -> WebResul
             },
         ),
     )?;
-    // The same page for everyone: a shared cache may keep it a little.
-    res.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=300"));
+    // The same page for everyone in one language: revalidated, since its language follows
+    // the cookie and Accept-Language.
+    language_varies(&mut res);
     Ok(res)
 }
 
@@ -420,8 +421,14 @@ async fn transparency_geojson(State(s): State<AppState>, headers: HeaderMap) -> 
     let mut res = serde_json::json!({"type": "FeatureCollection", "features": features}).to_string().into_response();
     let h = res.headers_mut();
     h.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/geo+json"));
-    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=300"));
+    language_varies(&mut res);
     Ok(res)
+}
+
+fn language_varies(res: &mut Response) {
+    let h = res.headers_mut();
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("public, no-cache"));
+    h.insert(header::VARY, HeaderValue::from_static("Accept-Language, Cookie"));
 }
 
 #[cfg(test)]
