@@ -94,6 +94,9 @@ pub const CATALOGUE: &[(&str, &str, &str)] = &[
     ("chart.week", "Semaine du", "Week of"),
     ("chart.table", "Les chiffres du graphique", "The figures of the chart"),
     // Cases
+    ("home.cases_open", "Dossiers ouverts", "Open cases"),
+    ("home.cases_overdue", "Dossiers en retard", "Overdue cases"),
+    ("home.see_cases", "Voir les dossiers", "See the cases"),
     ("cases.title", "Dossiers protégés", "Protected cases"),
     ("cases.case", "Dossier", "Case"),
     ("cases.all_desks", "Vous voyez les dossiers de tous les bureaux de votre zone.", "You see the cases of every desk in your area."),
