@@ -21,8 +21,10 @@ const SHOTS = join(root, "test-artifacts/screenshots");
 const PASSWORD = "demo-vigie-2026";
 const PAGE_BUDGET = 100 * 1024; // bytes on the wire, page and its assets
 const REPORTS = 100000;
-// One map view (server query + transfer + drawing) on a debug build; override on slow machines.
-const MAP_VIEW_BUDGET_MS = Number(process.env.VIGIE_MAP_BUDGET_MS || 2500);
+// One map view after a pan or zoom (debounce, animation, server query, transfer, drawing), on a
+// debug build: the median of the moves, and the slowest one. Override on loaded machines.
+const MAP_MEDIAN_BUDGET_MS = Number(process.env.VIGIE_MAP_BUDGET_MS || 2000);
+const MAP_WORST_BUDGET_MS = 2 * MAP_MEDIAN_BUDGET_MS;
 const CLUSTER_PAYLOAD_BUDGET = 100 * 1024; // bytes of JSON for one view, before compression
 
 let server, base, work, browser, staff, citizen;
@@ -120,6 +122,25 @@ test("a citizen denounces anonymously and gets the receipt code once", async () 
   // Reloading does not show it again from a cache: the page is never stored.
   const cached = await citizen.evaluate(async () => (await fetch("/suivi")).headers.get("cache-control"));
   assert.equal(cached, "no-store");
+});
+
+test("on 2G (250 kbit/s, 300 ms) and a small phone the denunciation form is usable within 3 s", async () => {
+  const p = watch(await citizen.context().newPage());
+  await p.setViewportSize({ width: 360, height: 740 });
+  const cdp = await p.context().newCDPSession(p);
+  await cdp.send("Network.enable");
+  await cdp.send("Network.setCacheDisabled", { cacheDisabled: true });
+  await cdp.send("Network.emulateNetworkConditions", { offline: false, latency: 300, downloadThroughput: 250000 / 8, uploadThroughput: 250000 / 8 });
+  const t0 = Date.now();
+  await p.goto(`${base}/denoncer`, { waitUntil: "domcontentloaded" });
+  const wall = Date.now() - t0;
+  console.log(`# 2G: /denoncer usable after ${wall} ms`);
+  assert.ok(wall < 3000, `${wall} ms`);
+  const overflow = await p.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+  assert.ok(overflow <= 0, `the form scrolls sideways by ${overflow}px`);
+  await shot(p, "29-denonciation-mobile");
+  await cdp.detach();
+  await p.close();
 });
 
 test("the citizen follows up with the code", async () => {
@@ -248,12 +269,17 @@ test(`the map stays responsive with ${REPORTS.toLocaleString("fr-FR")} reports`,
     ["pan", async () => { await staff.mouse.move(cx, cy); await staff.mouse.down(); await staff.mouse.move(cx + 300, cy + 60, { steps: 8 }); await staff.mouse.up(); }],
     ["zoom out", () => staff.locator(".leaflet-control-zoom-out").click()],
   ];
+  const times = [];
   for (const [what, move] of steps) {
     const r = await view(move);
     console.log(`# map ${what}: ${r.ms} ms to redraw (${r.server} ms request), ${r.clusters} clusters for ${r.total} reports, ${r.bytes} bytes`);
-    assert.ok(r.ms < MAP_VIEW_BUDGET_MS, `${what}: ${r.ms} ms ≥ ${MAP_VIEW_BUDGET_MS} ms`);
+    assert.ok(r.ms < MAP_WORST_BUDGET_MS, `${what}: ${r.ms} ms ≥ ${MAP_WORST_BUDGET_MS} ms`);
     assert.ok(r.bytes < CLUSTER_PAYLOAD_BUDGET, `${what}: ${r.bytes} bytes`);
+    times.push(r.ms);
   }
+  const median = times.sort((a, b) => a - b)[Math.floor(times.length / 2)];
+  console.log(`# map: median ${median} ms per move`);
+  assert.ok(median < MAP_MEDIAN_BUDGET_MS, `median ${median} ms ≥ ${MAP_MEDIAN_BUDGET_MS} ms`);
   await shot(staff, "27-carte-zoom");
   // The choropleth by open alerts, and the time filter narrows what is drawn.
   await staff.goto(`${base}/carte?jours=7&indicateur=alertes`);

@@ -58,9 +58,11 @@ pub struct Cluster {
     pub id: Option<i64>,
 }
 
-/// Where a report is: its own point, else the main town of its area.
-const POSITIONED: &str = "SELECT r.id, r.category_code, r.severity, r.occurred_at, r.area_path, COALESCE(r.lat, a.lat) AS lat, COALESCE(r.lon, a.lon) AS lon \
-                          FROM reports r LEFT JOIN areas a ON a.code = r.area_code";
+/// Where a report is: its own point, else the main town of its area (looked up only for
+/// reports without a point).
+const POSITIONED: &str = "SELECT r.id, r.category_code, r.severity, \
+                          COALESCE(r.lat, (SELECT a.lat FROM areas a WHERE a.code = r.area_code)) AS lat, \
+                          COALESCE(r.lon, (SELECT a.lon FROM areas a WHERE a.code = r.area_code)) AS lon FROM reports r";
 
 /// The WHERE clause shared by the aggregates: scope, filters, then the time bounds (bound as
 /// timestamps after the text arguments, as `reports::list` does).
