@@ -106,8 +106,7 @@ pub async fn clusters(db: &Db, scope: &[AreaPath], see_unplaced: bool, f: &MapFi
          WHERE lat IS NOT NULL AND lon IS NOT NULL AND lat >= {south} AND lat <= {north} AND lon >= {west} AND lon <= {east} \
          GROUP BY 1, 2, 3"
     );
-    type Row = (i64, i64, String, i64, f64, f64, i32, i64);
-    let rows: Vec<Row> = run!(&db.read, c => {
+    let rows: Vec<CellRow> = run!(&db.read, c => {
         let mut q = bind_args!(sqlx::query_as(&sql), &args);
         for t in &times { q = q.bind(*t); }
         q.fetch_all(c).await?
@@ -115,8 +114,12 @@ pub async fn clusters(db: &Db, scope: &[AreaPath], see_unplaced: bool, f: &MapFi
     Ok(merge_cells(rows, limit))
 }
 
+/// One (cell, category) group: cell x, cell y, category, count, sum of lat, sum of lon,
+/// highest severity, smallest id.
+type CellRow = (i64, i64, String, i64, f64, f64, i32, i64);
+
 /// Cells from (cell, category) groups: sums, the highest severity, the dominant category.
-fn merge_cells(rows: Vec<(i64, i64, String, i64, f64, f64, i32, i64)>, limit: usize) -> Vec<Cluster> {
+fn merge_cells(rows: Vec<CellRow>, limit: usize) -> Vec<Cluster> {
     struct Acc {
         n: i64,
         slat: f64,
@@ -149,7 +152,7 @@ fn merge_cells(rows: Vec<(i64, i64, String, i64, f64, f64, i32, i64)>, limit: us
         })
         .collect();
     if out.len() > limit {
-        out.sort_by(|a, b| b.count.cmp(&a.count));
+        out.sort_by_key(|c| std::cmp::Reverse(c.count));
         out.truncate(limit);
     }
     out

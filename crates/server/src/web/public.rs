@@ -107,7 +107,7 @@ async fn place_choices(s: &AppState) -> Result<Vec<Value>, WebError> {
         regions.insert(a.path.clone(), (a.name.clone(), Vec::new()));
     }
     let mut places: Vec<&areas::Area> = all.iter().filter(|a| a.level == "cercle" || a.level == "commune").collect();
-    places.sort_by(|a, b| a.name.to_lowercase().cmp(&b.name.to_lowercase()));
+    places.sort_by_key(|a| a.name.to_lowercase());
     for a in places {
         let region = a.path.split('/').take(2).collect::<Vec<_>>().join("/");
         if let Some((_, v)) = regions.get_mut(&region) {
