@@ -11,6 +11,11 @@ if [ ! -x /usr/bin/chromium ]; then
   apt-get update -qq
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
 fi
+# The map test inserts 100 000 reports with the sqlite3 shell.
+if ! command -v sqlite3 >/dev/null; then
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq sqlite3 >/dev/null
+fi
 if [ ! -d tests/browser/node_modules/playwright-core ]; then
   (cd tests/browser && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error)
 fi
@@ -20,4 +25,4 @@ target="${CARGO_TARGET_DIR:-target}"
 export VIGIE_BIN="${VIGIE_BIN:-$(cd "$target" && pwd)/debug/vigie}"
 export CHROMIUM="${CHROMIUM:-/usr/bin/chromium}"
 cd tests/browser
-exec node --test --test-concurrency=1 --test-timeout=110000 vigie.test.mjs xss.test.mjs
+exec node --test --test-concurrency=1 --test-timeout=110000 vigie.test.mjs cases-map.test.mjs xss.test.mjs

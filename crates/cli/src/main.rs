@@ -8,6 +8,7 @@ mod ew_cli;
 mod demo_governance;
 mod governance_import;
 mod keys;
+mod demo_cases;
 
 fn main() -> std::process::ExitCode {
     let lang = cli::lang_from_env_and_args();

@@ -31,6 +31,7 @@ pub mod governance;
 pub mod directory;
 pub mod group_commit;
 pub mod rotation;
+pub mod overview;
 
 mod error;
 pub use error::{StoreError, StoreResult};

@@ -41,7 +41,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 
 /// The case, if the caller holds `perm` over its area, works at its desk (or sees every desk)
 /// and is not excluded from it.
-async fn load_for(s: &AppState, auth: &Auth, id: i64, perm: Permission) -> Result<CaseHead, ApiError> {
+pub(crate) async fn load_for(s: &AppState, auth: &Auth, id: i64, perm: Permission) -> Result<CaseHead, ApiError> {
     auth.require(perm, Target::AnyArea)?;
     let h = cases::head(&s.db, id).await?;
     auth.require_in(perm, &h.area_path)?;
@@ -57,11 +57,11 @@ async fn load_for(s: &AppState, auth: &Auth, id: i64, perm: Permission) -> Resul
     Ok(h)
 }
 
-fn rights(auth: &Auth, area: &AreaPath) -> vigie_domain::cases::Actor {
+pub(crate) fn rights(auth: &Auth, area: &AreaPath) -> vigie_domain::cases::Actor {
     vigie_domain::cases::Actor::for_area(&auth.principal, area)
 }
 
-fn require_supervisor(auth: &Auth, area: &AreaPath) -> Result<(), ApiError> {
+pub(crate) fn require_supervisor(auth: &Auth, area: &AreaPath) -> Result<(), ApiError> {
     let r = rights(auth, area);
     if r.roles.contains(SUPERVISOR_ROLE) || r.roles.contains("admin") {
         Ok(())
@@ -84,7 +84,7 @@ pub struct CaseQuery {
     per_page: Option<i64>,
 }
 
-async fn lister(s: &AppState, auth: &Auth) -> Result<Lister, ApiError> {
+pub(crate) async fn lister(s: &AppState, auth: &Auth) -> Result<Lister, ApiError> {
     Ok(Lister {
         user_id: auth.principal.user_id,
         org_id: cases::user_org(&s.db, auth.principal.user_id).await?,

@@ -71,7 +71,7 @@ fn locked(minutes: i64) -> ApiError {
 /// The case a receipt code opens, or a refusal (locked out, malformed, unknown), audit-logged.
 /// Only unknown codes count as failures: a typo is caught by the check digit and costs the
 /// holder nothing, while it gives a guesser nothing either.
-async fn holder_case(s: &AppState, src: &Source, code: &str) -> Result<i64, ApiError> {
+pub(crate) async fn holder_case(s: &AppState, src: &Source, code: &str) -> Result<i64, ApiError> {
     let now = s.now();
     let index = src.index(s)?;
     let policy = receipt_policy();
@@ -103,19 +103,19 @@ async fn holder_case(s: &AppState, src: &Source, code: &str) -> Result<i64, ApiE
 #[serde(deny_unknown_fields)]
 pub struct Denunciation {
     /// Where it happened: the area code (cercle or commune) the form's picker gives.
-    area_code: String,
+    pub(crate) area_code: String,
     /// The locality in the citizen's words.
-    locality: String,
+    pub(crate) locality: String,
     /// The administration concerned (customs, police, town hall…).
-    administration: String,
+    pub(crate) administration: String,
     /// What happened. Kept verbatim, encrypted.
-    facts: String,
+    pub(crate) facts: String,
     /// Officials implicated. Encrypted.
-    alleged_officials: Option<String>,
+    pub(crate) alleged_officials: Option<String>,
     /// Optional: the citizen may stay anonymous. Encrypted.
-    reporter_name: Option<String>,
+    pub(crate) reporter_name: Option<String>,
     /// Optional. Encrypted.
-    reporter_phone: Option<String>,
+    pub(crate) reporter_phone: Option<String>,
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -132,8 +132,22 @@ pub struct Receipt {
 #[utoipa::path(post, path = "/api/v1/public/denunciations", tag = "public", security(()), request_body = Denunciation,
     responses((status = 201, body = Receipt), (status = 400, body = crate::error::Problem), (status = 422, body = crate::error::Problem), (status = 429, body = crate::error::Problem)))]
 async fn submit_denunciation(State(s): State<AppState>, src: Source, ApiJson(b): ApiJson<Denunciation>) -> Result<(StatusCode, Json<Receipt>), ApiError> {
+    let receipt = denounce(&s, &src, b).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(Receipt {
+            receipt,
+            notice_fr: "Notez ce code maintenant : il ne sera plus jamais affiché. Il permet de suivre votre dénonciation et de répondre aux questions.".into(),
+            notice_en: "Write this code down now: it will never be shown again. It lets you follow your denunciation and answer questions.".into(),
+        }),
+    ))
+}
+
+/// Opens the denunciation case under the submission rate limit; returns the receipt code.
+/// Shared by the API and the web form, so both follow the same rules.
+pub(crate) async fn denounce(s: &AppState, src: &Source, b: Denunciation) -> Result<String, ApiError> {
     let now = s.now();
-    let index = src.index(&s)?;
+    let index = src.index(s)?;
     let policy = submission_policy();
     if let LockoutDecision::Refuse { .. } = cases::lockout(&s.db, &index, PURPOSE_SUBMISSION, &policy, now).await? {
         cases::audit_refusal(&s.db, "denunciation", "rate_limited").await?;
@@ -170,14 +184,7 @@ async fn submit_denunciation(State(s): State<AppState>, src: Source, ApiJson(b):
         }
     };
     cases::record_failure(&s.db, &index, PURPOSE_SUBMISSION, &policy, now).await?;
-    Ok((
-        StatusCode::CREATED,
-        Json(Receipt {
-            receipt: opened.receipt,
-            notice_fr: "Notez ce code maintenant : il ne sera plus jamais affiché. Il permet de suivre votre dénonciation et de répondre aux questions.".into(),
-            notice_en: "Write this code down now: it will never be shown again. It lets you follow your denunciation and answer questions.".into(),
-        }),
-    ))
+    Ok(opened.receipt)
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]

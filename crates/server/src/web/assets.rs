@@ -18,6 +18,8 @@ const FILES: &[(&str, &str, &[u8])] = &[
     ("vendor/leaflet/images/marker-icon.png", "image/png", include_bytes!("../../assets/vendor/leaflet/images/marker-icon.png")),
     ("vendor/leaflet/images/marker-icon-2x.png", "image/png", include_bytes!("../../assets/vendor/leaflet/images/marker-icon-2x.png")),
     ("vendor/leaflet/images/marker-shadow.png", "image/png", include_bytes!("../../assets/vendor/leaflet/images/marker-shadow.png")),
+    ("reports-map.js", "text/javascript; charset=utf-8", include_bytes!("../../assets/reports-map.js")),
+    ("choropleth.js", "text/javascript; charset=utf-8", include_bytes!("../../assets/choropleth.js")),
 ];
 
 /// Short hash of every static file.

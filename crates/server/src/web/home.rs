@@ -1,7 +1,7 @@
 //! `GET /`: the dashboard, scoped to the reader's area: their grants, the areas within their
 //! scope, open alerts by severity and overdue acknowledgements, reports received today and the
 //! latest ones, and the early-warning indicators of the last 90 days (every share with its
-//! counts). The case and framework blocks say "coming soon" (no invented figures) until those
+//! counts), open and overdue cases of the reader's desk. The framework block says "coming soon" (no invented figures) until those
 //! modules have data to show.
 
 use super::{Page, WebResult};
@@ -72,14 +72,26 @@ async fn home(State(s): State<AppState>, page: Page) -> WebResult {
         Some((scope, global)) => Some(early_warning(&s, &page, &scope, global).await?),
         None => None,
     };
+    let cases = if page.can(CasesRead) { Some(case_counts(&s, &page).await?) } else { None };
     let soon = context! {
-        cases => page.can(CasesRead),
+        cases => false,
         framework => page.can(FrameworkRead),
     };
     page.render(
         "home.html",
-        context! { grants, counts, prosmed, soon, areas => page.can(AreasRead), ew => early_warning, can_report => page.can(ReportsCreate) },
+        context! { grants, counts, prosmed, soon, cases, areas => page.can(AreasRead), ew => early_warning, can_report => page.can(ReportsCreate) },
     )
+}
+
+/// Open and overdue cases of the reader's desk, as the inbox counts them.
+async fn case_counts(s: &AppState, page: &Page) -> Result<minijinja::Value, super::WebError> {
+    let scope = page.auth.scope(Permission::CasesRead)?;
+    let who = crate::api::cases::lister(s, &page.auth).await?;
+    let now = s.now();
+    let count = |overdue: bool| vigie_storage::cases::CaseFilter { overdue, open_only: true, ..Default::default() };
+    let open = vigie_storage::cases::list(&s.db, &scope, &who, &count(false), 1, 1, now).await?.total;
+    let overdue = vigie_storage::cases::list(&s.db, &scope, &who, &count(true), 1, 1, now).await?.total;
+    Ok(context! { open, overdue })
 }
 
 /// "2 h 05 min", "3 j 4 h" ("3 d 4 h"), "45 min", "30 s".
@@ -157,7 +169,11 @@ async fn early_warning(s: &AppState, page: &Page, scope: &[vigie_domain::area::A
         };
         indicators.push(indicator_view(&ind, &code, name, lang));
     }
-    Ok(context! { open, overdue, by_severity, reports_today, latest, indicators, since => period.start })
+    // Reports and alerts per week, drawn as SVG on the server.
+    let weeks = 12;
+    let daily = vigie_storage::overview::daily_counts(&s.db, scope, global, now - chrono::Duration::days(7 * weeks), now + chrono::Duration::seconds(1)).await?;
+    let chart = super::chart::weekly(&daily.reports, &daily.alerts_raised, now.date_naive(), weeks, lang);
+    Ok(context! { open, overdue, by_severity, reports_today, latest, indicators, since => period.start, chart })
 }
 
 #[cfg(test)]

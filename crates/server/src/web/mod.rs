@@ -28,6 +28,12 @@ pub mod reports;
 pub mod report_actions;
 pub mod session;
 pub mod governance;
+// Cases, public pages, map and charts.
+pub mod cases;
+pub mod chart;
+pub mod i18n_cases_map;
+pub mod map;
+pub mod public;
 
 use crate::auth::{session_auth, same_secret, Auth};
 use crate::error::ApiError;
@@ -52,6 +58,9 @@ pub fn router() -> Router<AppState> {
         .merge(alerts::router())
         .merge(report_actions::router())
         .merge(governance::router())
+        .merge(cases::router())
+        .merge(map::router())
+        .merge(public::router())
         .route("/static/{version}/{*path}", axum::routing::get(assets::serve))
         .layer(axum::middleware::from_fn(render_errors))
         .layer(tower_http::compression::CompressionLayer::new())
@@ -128,6 +137,8 @@ impl Page {
                 audit => global_audit,
                 committees => self.can(CommitteesRead),
                 directory => true,
+                cases => self.can(CasesRead),
+                map => self.can(ReportsRead),
             },
         }
     }

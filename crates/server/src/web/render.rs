@@ -31,6 +31,14 @@ pub(crate) const TEMPLATES: &[(&str, &str)] = &[
     ("governance_committee.html", include_str!("../../templates/governance_committee.html")),
     ("governance_meeting.html", include_str!("../../templates/governance_meeting.html")),
     ("governance_directory.html", include_str!("../../templates/governance_directory.html")),
+    ("cases.html", include_str!("../../templates/cases.html")),
+    ("case.html", include_str!("../../templates/case.html")),
+    ("map.html", include_str!("../../templates/map.html")),
+    ("chart.html", include_str!("../../templates/chart.html")),
+    ("public_denounce.html", include_str!("../../templates/public_denounce.html")),
+    ("public_receipt.html", include_str!("../../templates/public_receipt.html")),
+    ("public_follow.html", include_str!("../../templates/public_follow.html")),
+    ("public_transparency.html", include_str!("../../templates/public_transparency.html")),
 ];
 
 fn lang_of(state: &State) -> Lang {
