@@ -12,11 +12,13 @@ local what = {"hommes armés à moto vus près du marché", "tirs entendus au no
   "engin explosif trouvé sur la piste", "familles arrivées de la commune voisine", "pont emporté par la crue",
   "menaces contre le chef de village", "incendie dans les champs de mil", "rumeurs d'attaque diffusées à la radio",
   "enlèvement d'un commerçant sur la route"}
-local tid = 0
+-- Each wrk thread has its own Lua state: setup() (main state) hands each one its number as the
+-- global `tid`, so keys never repeat across threads.
+threads_made = 0
 local n = 0
 function setup(thread)
-  tid = tid + 1
-  thread:set("tid", tid)
+  threads_made = threads_made + 1
+  thread:set("tid", threads_made)
 end
 function init(args)
   math.randomseed(os.time() * 1000 + (tid or 0))

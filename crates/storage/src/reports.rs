@@ -265,7 +265,7 @@ async fn group(tx: &mut Tx, ctx: &GroupContext, report: &Report, area: Option<Ar
         .map(|place| format!("{select}{place}"))
         .collect::<Vec<_>>()
         .join(" UNION ")
-        + " ORDER BY alert_id, id LIMIT 2000";
+        + " ORDER BY 2, 1 LIMIT 2000"; // by alert, then report (positions: a compound SELECT)
     let rows: Vec<SignalRow> = run_tx!(tx, c => bind_args!(sqlx::query_as(&sql).bind(since).bind(until), &args).fetch_all(&mut **c).await?);
     let taxonomy = &ctx.taxonomy;
     let mut events: Vec<Event> = Vec::new();
