@@ -143,6 +143,8 @@ pub fn command(lang: Lang) -> Command {
                 .subcommand_required(true)
                 .subcommand(Command::new("verify").about(t(lang, "Vérifie la chaîne de hachage du journal ; code 1 si elle est rompue", "Check the log's hash chain; exit code 1 if broken"))),
         )
+        // Benchmarks (issue 11): synthetic data and timed queries.
+        .subcommand(crate::bench_generate::command(lang))
 }
 
 #[cfg(test)]

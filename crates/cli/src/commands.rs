@@ -162,6 +162,7 @@ pub async fn run(lang: Lang, m: ArgMatches) -> anyhow::Result<ExitCode> {
             }
             _ => unreachable!("subcommand required"),
         },
+        Some(("bench", b)) => crate::bench_generate::run(lang, &open().await?, b).await,
         _ => bail!("unknown command"),
     }
 }

@@ -24,6 +24,9 @@ pub mod roles;
 pub mod sms;
 pub mod webhooks;
 pub mod users;
+// Analytics at scale (issue 11): pre-aggregated counters and the dashboard queries.
+pub mod analytics;
+pub mod counters;
 
 mod error;
 pub use error::{StoreError, StoreResult};

@@ -103,6 +103,9 @@ pub async fn intake(db: &Db, input: ReportInput, sender: Sender, actor: &Actor, 
         }
         Err(e) => return Err(e),
     };
+    crate::counters::on_report_written(&mut tx, None, Some(&crate::counters::Counted {
+        area_path: area_path.as_ref().map(|p| p.0.clone()), received_at: now, category: report.category.as_str().to_string(), verified: false,
+    })).await?;
     audit::append(&mut tx, actor, "report.create", "report", &report_id.to_string(), serde_json::json!({
         "category": report.category.as_str(), "channel": enum_str(&report.channel), "area": report.location.area, "alert": alert_id, "flags": report.flags,
     })).await?;
@@ -258,7 +261,7 @@ pub struct ReportView {
     pub area_path: Option<String>,
 }
 
-const VIEW_COLS: &str = "id, reference, alert_id, received_at, occurred_at, category_code, severity, text, area_code, lat, lon, place_name, \
+pub(crate) const VIEW_COLS: &str = "id, reference, alert_id, received_at, occurred_at, category_code, severity, text, area_code, lat, lon, place_name, \
                          reporter_kind, channel, language, flags, verification, grade, area_path";
 
 pub async fn get(db: &Db, id: i64) -> StoreResult<ReportView> {
@@ -337,8 +340,11 @@ pub async fn verify(db: &Db, id: i64, status: &str, grade: Option<&str>, severit
     };
     Verification::new(status_v, grade_v, severity, actor.id.unwrap_or(0), now).map_err(|m| Invalid::new("grade", Msg::from(m)))?;
     let mut tx = db.begin().await?;
+    let before = crate::counters::read(&mut tx, id).await?;
     run_tx!(&mut tx, c => { sqlx::query("UPDATE reports SET verification = $2, grade = $3, verified_by = $4, verified_at = $5, severity = $6 WHERE id = $1")
         .bind(id).bind(status).bind(grade_v.map(|g| g.to_string())).bind(actor.id).bind(now).bind(severity.level() as i32).execute(&mut **c).await?; });
+    let after = before.clone().map(|b| crate::counters::Counted { verified: status == "verified", ..b });
+    crate::counters::on_report_written(&mut tx, before.as_ref(), after.as_ref()).await?;
     audit::append(&mut tx, actor, "report.verify", "report", &id.to_string(), serde_json::json!({"status": status, "grade": grade, "severity": severity.level()})).await?;
     if let Some(alert_id) = report.alert_id {
         alerts::touch_after_report(&mut tx, alert_id, severity, now).await?;
