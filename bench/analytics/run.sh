@@ -26,7 +26,7 @@ else
 fi
 venv=$root/bench/.venv
 [ -x "$venv/bin/python" ] || python3 -m venv "$venv"
-"$venv/bin/python" -c 'import duckdb' 2>/dev/null || "$venv/bin/pip" install -q duckdb
+"$venv/bin/python" -c 'import duckdb, pytz' 2>/dev/null || "$venv/bin/pip" install -q duckdb pytz
 for d in /usr/lib/postgresql/*/bin; do PATH=$PATH:$d; done
 export PATH
 echo "machine: $(nproc) cores, $(free -g | awk '/Mem:/{print $2}') GB RAM, $(lscpu | sed -n 's/^Model name: *//p'); load: $(uptime | sed 's/.*load average/load average/')"
