@@ -157,6 +157,8 @@ pub fn command(lang: Lang) -> Command {
         .subcommand(crate::ew_cli::reports_command(lang))
         .subcommand(crate::ew_cli::alerts_command(lang))
         .subcommand(crate::keys::command(lang))
+        // Benchmarks (issue 11): synthetic data and timed queries.
+        .subcommand(crate::bench_generate::command(lang))
 }
 
 #[cfg(test)]

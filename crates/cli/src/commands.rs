@@ -167,6 +167,7 @@ pub async fn run(lang: Lang, m: ArgMatches) -> anyhow::Result<ExitCode> {
         Some(("reports", r)) => crate::ew_cli::reports(lang, &open().await?, r).await,
         Some(("alerts", r)) => crate::ew_cli::alerts(lang, &open().await?, r).await,
         Some(("key", k)) => crate::keys::run(lang, &db_url, &key_file, k).await,
+        Some(("bench", b)) => crate::bench_generate::run(lang, &open().await?, b).await,
         _ => bail!("unknown command"),
     }
 }

@@ -1,5 +1,6 @@
 //! `vigie`: the one binary. Wires configuration, storage and the server.
 
+mod bench_generate;
 mod cli;
 mod commands;
 mod config;

@@ -32,6 +32,9 @@ pub mod directory;
 pub mod group_commit;
 pub mod rotation;
 pub mod overview;
+// Analytics at scale (issue 11): pre-aggregated counters and the dashboard queries.
+pub mod analytics;
+pub mod counters;
 
 mod error;
 pub use error::{StoreError, StoreResult};

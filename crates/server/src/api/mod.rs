@@ -2,6 +2,7 @@
 //! from the same route list, so a route cannot exist without its documentation.
 
 pub mod alerts;
+pub mod analytics;
 pub mod areas;
 pub mod audit;
 pub mod cases;
@@ -66,6 +67,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(events::router())
         .merge(governance::router())
         .merge(directory::router())
+        .merge(analytics::router())
 }
 
 /// `?page=&per_page=` on every list.
