@@ -24,6 +24,13 @@ pub mod roles;
 pub mod sms;
 pub mod webhooks;
 pub mod users;
+// Results, money and risk (issue 7)
+pub mod budget;
+pub mod indicator_sources;
+pub mod results;
+pub mod results_import;
+pub mod returns;
+pub mod risks;
 
 mod error;
 pub use error::{StoreError, StoreResult};

@@ -10,6 +10,7 @@ pub mod actuals;
 pub mod import;
 pub mod msg;
 pub mod risk;
+pub mod source;
 #[cfg(test)]
 mod seed_tests;
 

@@ -13,6 +13,9 @@ pub mod roles;
 pub mod session;
 pub mod users;
 pub mod webhooks;
+// Results, money and risk (issue 7)
+pub mod results;
+pub mod results_export;
 
 use crate::AppState;
 use serde::Deserialize;
@@ -58,6 +61,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(crate::openrosa::api_router())
         .merge(cases::router())
         .merge(public::router())
+        .merge(results::router())
 }
 
 /// `?page=&per_page=` on every list.
