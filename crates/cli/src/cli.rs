@@ -114,7 +114,8 @@ pub fn command(lang: Lang) -> Command {
                     Command::new("areas")
                         .about(t(lang, "Importe des zones depuis un CSV ou un GeoJSON", "Import areas from CSV or GeoJSON"))
                         .arg(Arg::new("file").required(true).value_name(t(lang, "FICHIER", "FILE"))),
-                ),
+                )
+                .subcommands(crate::results_cmd::subcommands(lang)),
         )
         .subcommand(
             Command::new("export")

@@ -117,6 +117,7 @@ pub async fn run(lang: Lang, m: ArgMatches) -> anyhow::Result<ExitCode> {
                     Err(e) => Err(e.into()),
                 }
             }
+            Some((kind @ ("framework" | "budget" | "expenditure" | "risks"), a)) => crate::results_cmd::run(lang, kind, a, &open().await?).await,
             _ => unreachable!("subcommand required"),
         },
         Some(("export", e)) => match e.subcommand() {

@@ -89,6 +89,7 @@ pub async fn load(db: &Db) -> anyhow::Result<(String, String)> {
         .await?;
     }
     early_warning(db, vigie_storage::now()).await?;
+    crate::demo_results::load(db).await?;
     Ok(("admin".into(), DEMO_PASSWORD.into()))
 }
 

@@ -4,6 +4,8 @@ mod cli;
 mod commands;
 mod config;
 mod demo;
+mod demo_results;
+mod results_cmd;
 
 fn main() -> std::process::ExitCode {
     let lang = cli::lang_from_env_and_args();
