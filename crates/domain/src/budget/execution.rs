@@ -260,9 +260,9 @@ pub fn execution_report(table: &BudgetTable, rules: &CostRules, spent: &[Expendi
         let m = get("MGMT", c);
         activities_spent.insert(c, a);
         project_spent.insert(c, a.checked_add(&m)?);
-        cells_act.insert(c, Execution::new(computed.activities[&c], a)?);
-        cells_mgmt.insert(c, Execution::new(computed.management[&c], m)?);
-        cells_proj.insert(c, Execution::new(computed.project[&c], a.checked_add(&m)?)?);
+        cells_act.insert(c, Execution::new(computed.activities.get(&c).copied().unwrap_or(zero), a)?);
+        cells_mgmt.insert(c, Execution::new(computed.management.get(&c).copied().unwrap_or(zero), m)?);
+        cells_proj.insert(c, Execution::new(computed.project.get(&c).copied().unwrap_or(zero), a.checked_add(&m)?)?);
     }
     rows.push(ExecutionRow { code: "ACTIVITIES_TOTAL".into(), label: "Total des activités / Activities total".into(), kind: RowKind::ActivitiesTotal, result: None, cells: cells_act });
     rows.push(ExecutionRow { code: "MGMT".into(), label: "Coûts de gestion / Management costs".into(), kind: RowKind::Management, result: None, cells: cells_mgmt });
@@ -272,7 +272,7 @@ pub fn execution_report(table: &BudgetTable, rules: &CostRules, spent: &[Expendi
     let mut levy_spent = BTreeMap::new();
     let (mut ind_total, mut levy_total) = (zero, zero);
     for &y in &table.years {
-        let p = project_spent[&Column::Year(y)];
+        let p = project_spent.get(&Column::Year(y)).copied().unwrap_or(zero);
         let rate = rules.indirect.by_year.get(&y).copied().unwrap_or(rules.indirect.default_rate);
         let ind = Money::from_ratio_rounded_to(&p.to_ratio().checked_mul(&rate)?, cur, rules.decimals, rules.rounding)?.value;
         let lev = match &rules.levy {
@@ -290,10 +290,10 @@ pub fn execution_report(table: &BudgetTable, rules: &CostRules, spent: &[Expendi
     let mut cells_levy = BTreeMap::new();
     let mut cells_grand = BTreeMap::new();
     for &c in &cols {
-        cells_ind.insert(c, Execution::new(computed.indirect[&c], ind_spent[&c])?);
-        cells_levy.insert(c, Execution::new(computed.levy[&c], levy_spent[&c])?);
+        cells_ind.insert(c, Execution::new(computed.indirect.get(&c).copied().unwrap_or(zero), ind_spent.get(&c).copied().unwrap_or(zero))?);
+        cells_levy.insert(c, Execution::new(computed.levy.get(&c).copied().unwrap_or(zero), levy_spent[&c])?);
         let g = project_spent[&c].checked_add(&ind_spent[&c])?.checked_add(&levy_spent[&c])?;
-        cells_grand.insert(c, Execution::new(computed.grand_total[&c], g)?);
+        cells_grand.insert(c, Execution::new(computed.grand_total.get(&c).copied().unwrap_or(zero), g)?);
     }
     rows.push(ExecutionRow { code: "GMS".into(), label: "Coûts indirects (GMS) / Indirect support costs".into(), kind: RowKind::Indirect, result: None, cells: cells_ind });
     rows.push(ExecutionRow { code: "LEVY".into(), label: "Prélèvement / Levy".into(), kind: RowKind::Levy, result: None, cells: cells_levy });
