@@ -124,7 +124,8 @@ pub fn command(lang: Lang) -> Command {
                     Command::new("directory")
                         .about(t(lang, "Importe des personnes ressources dans l'annuaire (CSV ou XLSX)", "Import resource persons into the directory (CSV or XLSX)"))
                         .arg(Arg::new("file").required(true).value_name(t(lang, "FICHIER", "FILE"))),
-                ),
+                )
+                .subcommands(crate::results_cmd::subcommands(lang)),
         )
         .subcommand(
             Command::new("export")

@@ -10,6 +10,8 @@ mod demo_governance;
 mod governance_import;
 mod keys;
 mod demo_cases;
+mod demo_results;
+mod results_cmd;
 
 fn main() -> std::process::ExitCode {
     let lang = cli::lang_from_env_and_args();

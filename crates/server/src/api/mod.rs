@@ -19,6 +19,9 @@ pub mod webhooks;
 pub mod events;
 pub mod governance;
 pub mod directory;
+// Results, money and risk (issue 7)
+pub mod results;
+pub mod results_export;
 
 use crate::AppState;
 use serde::Deserialize;
@@ -68,6 +71,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(governance::router())
         .merge(directory::router())
         .merge(analytics::router())
+        .merge(results::router())
 }
 
 /// `?page=&per_page=` on every list.
