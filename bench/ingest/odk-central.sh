@@ -40,7 +40,7 @@ BACKENDS=${BACKENDS:-sqlite,postgres}
 for backend in ${BACKENDS//,/ }; do
   if [ "$backend" = postgres ] && [ -z "$(pg_admin_url)" ]; then log "postgres: no server, skipped"; continue; fi
   url=$(fresh_db "$backend" "openrosa_$backend")
-  token=$(seed "$BIN" "$url")
+  token=$(seed "$BIN" "$url" admin)
   start_vigie "$BIN" "$url"
   curl -sf -o /dev/null -X POST -H "Authorization: Bearer $token" -H "Content-Type: text/xml" \
     --data-binary "@$ODK_BENCH/bench_survey.xml" "$VIGIE_BASE/api/v1/forms?purpose=survey&area_code=ML" \

@@ -41,10 +41,12 @@ fresh_db() {
 }
 
 # Seeds areas and an analyst with an API token; prints the token.
+# Areas and one account with an API token (printed); ROLE defaults to analyst (reports), the
+# OpenRosa comparison needs admin (publishing a form takes forms.manage).
 seed() {
-  local bin=$1 url=$2
+  local bin=$1 url=$2 role=${3:-analyst}
   "$bin" --db "$url" import areas "$REPO/data/demo/areas.csv" >/dev/null
-  "$bin" --db "$url" user add bench --role analyst --area ML --token | tail -1 | tr -d '[:space:]'
+  "$bin" --db "$url" user add bench --role "$role" --area ML --token | tail -1 | tr -d '[:space:]'
 }
 
 # Starts `vigie serve` on a free port; sets VIGIE_PID and VIGIE_BASE; waits for /readyz.
