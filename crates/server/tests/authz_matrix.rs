@@ -58,6 +58,16 @@ enum Fx {
     Form,
     Role,
     Category,
+    /// A committee (with a meeting, a decision and a plan recorded by the fixtures).
+    Committee,
+    Decision,
+    PlanAction,
+    DirectoryEntry,
+    /// An event of two clustered reports (merge target, split source); `{other_event}` and
+    /// `{event_report}` in bodies name a second event of the same area and one of its reports.
+    Event,
+    /// The report fixture, with `{attachment_id}` one of its attachments.
+    Attachment,
 }
 use Fx::*;
 
@@ -67,6 +77,8 @@ enum Body {
     Json(&'static str),
     Raw(&'static str, &'static str),
     File(&'static str, &'static str),
+    /// multipart/form-data, field `file`: (file name, declared type, bytes).
+    Upload(&'static str, &'static str, &'static [u8]),
 }
 use Body::*;
 
@@ -89,6 +101,12 @@ const RULE: &str = r#"{"min_severity":3,"area_code":"{area}","levels":[{"name":"
 const REPORT: &str = r#"{"category":"armed_attack","text":"Hommes armés au marché {uniq}","occurred_at":"2026-11-20T06:40:00Z","area_code":"{area}","idempotency_key":"m-{uniq}"}"#;
 const CASE: &str = r#"{"workflow":"denunciation","area_code":"{area}","title":"Racket {uniq}","fields":{"locality":"Koro","administration":"Douanes","facts":"racket au poste"}}"#;
 const CATEGORY: &str = r#"{"code":"matrix_test","label_fr":"Essai","label_en":"Test","family":"other","default_severity":2,"protected":false,"keywords":[]}"#;
+const COMMITTEE: &str = r#"{"name":"Comité {uniq}","kind":"security_committee","area_code":"{area}","established_on":"2025-01-15","members":[{"name":"Awa {uniq}","role":"présidente","sex":"F","age_group":"adult"}]}"#;
+const MEETING: &str = r#"{"held_on":"2026-02-10","agenda":"Sécurité du marché","attendance":[{"sex":"F","age_group":"youth","count":4}],"decisions":[{"text":"Patrouille","responsible":"Maire","due_on":"2026-03-01"}]}"#;
+const PLAN: &str = r#"{"title":"Plan {uniq}","starts_on":"2026-01-01","ends_on":"2026-12-31","actions":[{"action":"Éclairage","responsible":"Mairie","deadline":"2026-06-30"}]}"#;
+const ENTRY: &str = r#"{"full_name":"Mariam {uniq}","sex":"F","age_group":"adult","area_code":"{area}","expertise":"mediation","languages":"fulfulde","phone":"76 00 00 09","consent_on":"2026-01-05","consent_method":"written","published":true}"#;
+/// The first bytes of a JPEG file: enough for the type sniffing of attachments.
+const JPEG: &[u8] = &[0xFF, 0xD8, 0xFF, 0xE0, 0, 0x10, b'J', b'F', b'I', b'F', 0, 1, 1, 0, 0, 1];
 const INDICATORS: &str = "?area={area}&from=2026-01-01T00:00:00Z&to=2027-01-01T00:00:00Z";
 
 /// THE MATRIX. One line per route of the OpenAPI document.
@@ -171,6 +189,35 @@ const MATRIX: &[(&str, Rule, Fx, Body)] = &[
     r("POST /api/v1/public/receipt/answer", Public, NoRecord, Json(r#"{"code":"0000 0000 0000 0000 0000 0000 0000","body":"lundi"}"#)),
     r("POST /api/v1/public/receipt/evidence", Public, NoRecord, Json(r#"{"code":"0000 0000 0000 0000 0000 0000 0000","file_name":"a.jpg","content_type":"image/jpeg","content_base64":"/9j/"}"#)),
     r("GET /api/v1/public/transparency", Public, NoRecord, NoBody),
+    // events (merge, split) and report attachments
+    r("POST /api/v1/events/{id}/merge", InArea(ReportsVerify), Event, Json(r#"{"other_event_ids":[{other_event}]}"#)),
+    r("POST /api/v1/events/{id}/split", InArea(ReportsVerify), Event, Json(r#"{"report_ids":[{event_report}]}"#)),
+    r("GET /api/v1/reports/{id}/attachments", InArea(ReportsRead), Attachment, NoBody),
+    // Analysts of the area (and the report's own sender, not among the callers here).
+    r("POST /api/v1/reports/{id}/attachments", InArea(ReportsVerify), Attachment, Upload("photo.jpg", "image/jpeg", JPEG)),
+    r("GET /api/v1/reports/{id}/attachments/{attachment_id}", InArea(ReportsRead), Attachment, NoBody),
+    // local security governance
+    r("GET /api/v1/committees", Anywhere(CommitteesRead), NoRecord, NoBody),
+    r("POST /api/v1/committees", InArea(CommitteesWrite), NoRecord, Json(COMMITTEE)),
+    r("GET /api/v1/committees/{id}", InArea(CommitteesRead), Committee, NoBody),
+    r("POST /api/v1/committees/{id}/members", InArea(CommitteesWrite), Committee, Json(r#"{"members":[{"name":"Oumar {uniq}","role":"membre","sex":"M","age_group":"youth"}]}"#)),
+    r("GET /api/v1/committees/{id}/meetings", InArea(CommitteesRead), Committee, NoBody),
+    r("POST /api/v1/committees/{id}/meetings", InArea(CommitteesWrite), Committee, Json(MEETING)),
+    r("POST /api/v1/committees/{id}/plans", InArea(CommitteesWrite), Committee, Json(PLAN)),
+    r("POST /api/v1/decisions/{id}/follow-up", InArea(CommitteesWrite), Decision, Json(r#"{"done_on":"2026-02-20"}"#)),
+    r("POST /api/v1/plan-actions/{id}/status", InArea(CommitteesWrite), PlanAction, Json(r#"{"status":"in_progress"}"#)),
+    r("GET /api/v1/indicators/governance", InArea(CommitteesRead), NoRecord, NoBody),
+    // directory of resource persons
+    r("GET /api/v1/directory", Anywhere(DirectoryRead), NoRecord, NoBody),
+    r("POST /api/v1/directory", InArea(DirectoryWrite), NoRecord, Json(ENTRY)),
+    r("GET /api/v1/directory/export.csv", Anywhere(DirectoryRead), NoRecord, NoBody),
+    r("GET /api/v1/directory/{id}", InArea(DirectoryRead), DirectoryEntry, NoBody),
+    r("POST /api/v1/directory/{id}/consent", InArea(DirectoryWrite), DirectoryEntry, Json(r#"{"consent_on":"2026-01-05","consent_method":"oral","publish":true}"#)),
+    r("POST /api/v1/directory/{id}/publication", InArea(DirectoryWrite), DirectoryEntry, Json(r#"{"published":true}"#)),
+    // Last of the entry's lines: a withdrawal is final (publishing after it is refused, 400).
+    r("POST /api/v1/directory/{id}/withdrawal", InArea(DirectoryWrite), DirectoryEntry, Json(r#"{"on":"2026-03-01"}"#)),
+    r("GET /api/v1/public/directory", Public, NoRecord, NoBody),
+    r("GET /api/v1/public/directory/export.csv", Public, NoRecord, NoBody),
 ];
 
 /// Query strings some routes need (kept out of the matrix line so the route reads as in the document).
@@ -178,6 +225,7 @@ fn query_for(path: &str) -> &'static str {
     match path {
         "/api/v1/indicators/early-warning" => INDICATORS,
         "/api/v1/forms" => "?purpose=incident&area_code={area}",
+        "/api/v1/indicators/governance" => "?area={area}&from=2026-01-01&to=2026-12-31",
         _ => "",
     }
 }
@@ -249,6 +297,8 @@ struct Fixtures {
     ids: BTreeMap<Fx, [String; 2]>,
     /// An account of each area (for `{user}` in bodies).
     users: [i64; 2],
+    /// Other named records of each side, for `{name}` in paths and bodies (`{other_event}`…).
+    named: BTreeMap<&'static str, [String; 2]>,
 }
 
 const AREAS: [&str; 2] = ["ML-5-KORO", "ML-6-GOUNDAM"];
@@ -295,7 +345,51 @@ async fn fixtures(app: &TestApp) -> Fixtures {
     per_side(Category, 1, "matrix_test".into());
     per_side(NoRecord, 0, String::new());
     per_side(NoRecord, 1, String::new());
-    Fixtures { ids, users }
+    let mut named: BTreeMap<&'static str, [String; 2]> = BTreeMap::new();
+    for (side, area) in AREAS.iter().enumerate() {
+        let mut name_side = |k: &'static str, v: String| named.entry(k).or_insert_with(|| [String::new(), String::new()])[side] = v;
+        // Two clustered reports make the event (so a split can leave one behind); a third one,
+        // another day, another kind and other words, makes a second event to merge into it.
+        let mut event = Vec::new();
+        for (i, text) in ["Menaces contre les commerçants du marché de bétail", "menaces contre des commerçants au marché de bétail"].iter().enumerate() {
+            let rep = created(app.post("/api/v1/reports", admin).json(&json!({"category": "threat_intimidation", "text": text,
+                "occurred_at": format!("2026-10-01T0{}:00:00Z", 8 + i), "area_code": area, "idempotency_key": format!("ev-{side}-{i}")})).send().await.unwrap()).await;
+            event.push(rep);
+        }
+        let ev = event[0]["alert_id"].as_i64().expect("an event");
+        assert_eq!(event[1]["alert_id"].as_i64(), Some(ev), "the two reports make one event: {event:?}");
+        ids.entry(Event).or_insert_with(|| [String::new(), String::new()])[side] = ev.to_string();
+        name_side("event_report", event[1]["report_id"].to_string());
+        let other = created(app.post("/api/v1/reports", admin).json(&json!({"category": "displacement", "text": "Des familles déplacées arrivent à pied",
+            "occurred_at": "2026-09-01T10:00:00Z", "area_code": area, "idempotency_key": format!("ev-{side}-other")})).send().await.unwrap()).await;
+        let other = other["alert_id"].as_i64().expect("a second event");
+        assert_ne!(other, ev, "two events");
+        name_side("other_event", other.to_string());
+        // An attachment to the report fixture.
+        let report = ids[&Report][side].clone();
+        let form = reqwest::multipart::Form::new().part("file", reqwest::multipart::Part::bytes(JPEG).file_name("photo.jpg").mime_str("image/jpeg").unwrap());
+        let att = created(app.post(&format!("/api/v1/reports/{report}/attachments"), admin).multipart(form).send().await.unwrap()).await;
+        ids.entry(Attachment).or_insert_with(|| [String::new(), String::new()])[side] = report;
+        name_side("attachment_id", att["id"].to_string());
+        // A committee with a meeting (one decision) and a plan (one action).
+        let c = created(app.post("/api/v1/committees", admin).json(&json!({"name": "Comité local de sécurité", "kind": "security_committee", "area_code": area,
+            "established_on": "2025-01-15", "members": [{"name": "Awa", "role": "présidente", "sex": "F", "age_group": "adult"}]})).send().await.unwrap()).await;
+        let cid = c["id"].to_string();
+        ids.entry(Committee).or_insert_with(|| [String::new(), String::new()])[side] = cid.clone();
+        let meeting: Value = serde_json::from_str(MEETING).unwrap();
+        created(app.post(&format!("/api/v1/committees/{cid}/meetings"), admin).json(&meeting).send().await.unwrap()).await;
+        let plan: Value = serde_json::from_str(PLAN).unwrap();
+        created(app.post(&format!("/api/v1/committees/{cid}/plans"), admin).json(&plan).send().await.unwrap()).await;
+        let detail = created(app.get(&format!("/api/v1/committees/{cid}"), admin).send().await.unwrap()).await;
+        ids.entry(Decision).or_insert_with(|| [String::new(), String::new()])[side] = detail["meetings"][0]["decisions"][0]["id"].as_i64().expect("a decision").to_string();
+        ids.entry(PlanAction).or_insert_with(|| [String::new(), String::new()])[side] = detail["plans"][0]["actions"][0]["id"].as_i64().expect("a plan action").to_string();
+        // A directory entry.
+        let mut entry: Value = serde_json::from_str(&ENTRY.replace("{uniq}", "fixture")).unwrap();
+        entry["area_code"] = json!(area);
+        let e = created(app.post("/api/v1/directory", admin).json(&entry).send().await.unwrap()).await;
+        ids.entry(DirectoryEntry).or_insert_with(|| [String::new(), String::new()])[side] = e["id"].to_string();
+    }
+    Fixtures { ids, users, named }
 }
 
 /// The case handler over Mopti is assigned to the inside case, the one over the whole tree to both.
@@ -353,11 +447,14 @@ impl Call<'_> {
             .replace("{region}", REGIONS[side])
             .replace("{uniq}", &n.to_string())
             .replace("{user}", &self.fx.users[side].to_string())
+            .replace("{other_event}", &self.fx.named["other_event"][side])
+            .replace("{event_report}", &self.fx.named["event_report"][side])
     }
 
     async fn send(&self, row: &Row, side: usize, token: Option<&str>) -> (StatusCode, String) {
         let id = &self.fx.ids[&row.fx][side];
-        let path = row.path.replace("{id}", id).replace("{code}", id).replace("{name}", id).replace("{evidence_id}", "1");
+        let path = row.path.replace("{id}", id).replace("{code}", id).replace("{name}", id).replace("{evidence_id}", "1")
+            .replace("{attachment_id}", &self.fx.named["attachment_id"][side]);
         let url = self.app.url(&format!("{path}{}", self.fill(row.query, side)));
         let method = reqwest::Method::from_bytes(row.method.as_bytes()).unwrap();
         let mut req = self.http.request(method, url);
@@ -369,6 +466,9 @@ impl Call<'_> {
             Json(b) => req.header("content-type", "application/json").body(self.fill(b, side)),
             Raw(ct, b) => req.header("content-type", ct).body(self.fill(b, side)),
             File(ct, f) => req.header("content-type", ct).body(std::fs::read(format!("{}/../../{f}", env!("CARGO_MANIFEST_DIR"))).unwrap()),
+            Upload(name, ct, bytes) => {
+                req.multipart(reqwest::multipart::Form::new().part("file", reqwest::multipart::Part::bytes(bytes).file_name(name).mime_str(ct).unwrap()))
+            }
         };
         let res = req.send().await.unwrap();
         let status = res.status();
