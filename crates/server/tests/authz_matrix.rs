@@ -548,7 +548,7 @@ async fn every_route_as_every_role(backend: Backend) {
             _ => continue,
         };
         for (role, perms, at_root, token) in callers.iter().filter(|c| !c.2 && !c.1.contains(&p)) {
-            let (status, body) = call.send_to(&row, 0, Some(token), "987654").await;
+            let (status, body) = call.send_to(row, 0, Some(token), "987654").await;
             calls += 1;
             if status != StatusCode::FORBIDDEN {
                 failures.push(format!("{} {} on a missing record as {role} (without {p:?}, root={at_root}, {} perms): expected 403, got {status} {body:.200}", row.method, row.path, perms.len()));
