@@ -16,6 +16,7 @@ trap 'scripts/pg-test-cluster.sh stop "$VIGIE_TEST_PG_DIR"' EXIT
 export VIGIE_TEST_REQUIRE_PG=1
 echo "PostgreSQL de test / test PostgreSQL: ${VIGIE_TEST_PG_URL}" >&2
 
+scripts/ensure-xmllint.sh   # IATI 2.03 schema validation in crates/server/tests/results.rs
 cargo build --workspace --bins --quiet
 FUZZ_SECONDS=${FUZZ_SECONDS:-5} fuzz/run.sh smoke    # every parser under libFuzzer, briefly (fuzz/run.sh long for 10 M runs)
 cargo nextest run --workspace --profile ci "$@"

@@ -124,7 +124,8 @@ pub fn command(lang: Lang) -> Command {
                     Command::new("directory")
                         .about(t(lang, "Importe des personnes ressources dans l'annuaire (CSV ou XLSX)", "Import resource persons into the directory (CSV or XLSX)"))
                         .arg(Arg::new("file").required(true).value_name(t(lang, "FICHIER", "FILE"))),
-                ),
+                )
+                .subcommands(crate::results_cmd::subcommands(lang)),
         )
         .subcommand(
             Command::new("export")
@@ -157,6 +158,8 @@ pub fn command(lang: Lang) -> Command {
         .subcommand(crate::ew_cli::reports_command(lang))
         .subcommand(crate::ew_cli::alerts_command(lang))
         .subcommand(crate::keys::command(lang))
+        // Benchmarks (issue 11): synthetic data and timed queries.
+        .subcommand(crate::bench_generate::command(lang))
 }
 
 #[cfg(test)]

@@ -119,6 +119,7 @@ pub async fn run(lang: Lang, m: ArgMatches) -> anyhow::Result<ExitCode> {
             }
             Some(("committees", a)) => crate::governance_import::run(lang, &open().await?, crate::governance_import::What::Committees, a.get_one::<String>("file").unwrap()).await,
             Some(("directory", a)) => crate::governance_import::run(lang, &open().await?, crate::governance_import::What::Directory, a.get_one::<String>("file").unwrap()).await,
+            Some((kind @ ("framework" | "budget" | "expenditure" | "risks"), a)) => crate::results_cmd::run(lang, kind, a, &open().await?).await,
             _ => unreachable!("subcommand required"),
         },
         Some(("export", e)) => match e.subcommand() {
@@ -167,6 +168,7 @@ pub async fn run(lang: Lang, m: ArgMatches) -> anyhow::Result<ExitCode> {
         Some(("reports", r)) => crate::ew_cli::reports(lang, &open().await?, r).await,
         Some(("alerts", r)) => crate::ew_cli::alerts(lang, &open().await?, r).await,
         Some(("key", k)) => crate::keys::run(lang, &db_url, &key_file, k).await,
+        Some(("bench", b)) => crate::bench_generate::run(lang, &open().await?, b).await,
         _ => bail!("unknown command"),
     }
 }

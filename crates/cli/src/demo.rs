@@ -91,6 +91,7 @@ pub async fn load(db: &Db) -> anyhow::Result<(String, String)> {
     early_warning(db, vigie_storage::now()).await?;
     crate::demo_governance::load(db, vigie_storage::now().date_naive()).await?;
     crate::demo_cases::load(db, DEMO_PASSWORD, vigie_storage::now()).await?;
+    crate::demo_results::load(db).await?;
     Ok(("admin".into(), DEMO_PASSWORD.into()))
 }
 

@@ -1,5 +1,6 @@
 //! `vigie`: the one binary. Wires configuration, storage and the server.
 
+mod bench_generate;
 mod cli;
 mod commands;
 mod config;
@@ -9,6 +10,8 @@ mod demo_governance;
 mod governance_import;
 mod keys;
 mod demo_cases;
+mod demo_results;
+mod results_cmd;
 
 fn main() -> std::process::ExitCode {
     let lang = cli::lang_from_env_and_args();

@@ -191,8 +191,17 @@ async fn acknowledged_reports_survive_a_postgres_kill_9() {
     let before_kill = acked.lock().unwrap().len();
     // SIGKILL the postmaster (its pid is the first line of postmaster.pid).
     let pid = std::fs::read_to_string(format!("{dir}/data/postmaster.pid")).unwrap().lines().next().unwrap().trim().to_string();
-    assert!(Command::new("kill").args(["-9", &pid]).status().unwrap().success());
-    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+    // The whole server dies at once, as in a power cut: the postmaster and its backends (a
+    // backend left alive keeps the shared memory attached and the new postmaster refuses to start).
+    let children = String::from_utf8_lossy(&Command::new("pgrep").args(["-P", &pid]).output().unwrap().stdout).to_string();
+    let mut victims: Vec<&str> = children.split_whitespace().collect();
+    victims.insert(0, &pid);
+    assert!(Command::new("kill").arg("-9").args(&victims).status().unwrap().success());
+    let gone = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while victims.iter().any(|p| std::path::Path::new(&format!("/proc/{p}")).exists()) && std::time::Instant::now() < gone {
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
     // Back up (crash recovery replays the WAL), same port and socket directory.
     let opts = format!("-p {port} -k {dir} -c listen_addresses=127.0.0.1");
     // As root the cluster runs as `postgres` (see scripts/pg-test-cluster.sh).

@@ -12,6 +12,8 @@ pub mod openrosa;
 pub mod sms;
 pub mod workers;
 pub mod web;
+// Streaming XLSX exports (issue 11).
+pub mod xlsx_stream;
 
 use axum::Router;
 use std::sync::Arc;

@@ -361,12 +361,13 @@ pub async fn rules(db: &Db) -> StoreResult<Vec<EscalationRule>> {
 
 // ---- Indicators ----
 
-/// Early-warning indicators for an area and period, computed from the alert records.
+/// Early-warning indicators for an area and period, computed from the alert records of that
+/// period only (the domain counts alerts by reception time; older ones never enter the figures).
 pub async fn indicators(db: &Db, area: &AreaPath, period: Period, as_of: DateTime<Utc>) -> StoreResult<Indicators> {
     let (lo, hi) = area.descendant_range();
     let docs: Vec<String> = run!(&db.read, c => sqlx::query_scalar(
-        "SELECT doc FROM alerts WHERE (area_path = $1 OR (area_path >= $2 AND area_path < $3)) AND reported_at < $4 AND merged_into IS NULL"
-    ).bind(&area.0).bind(lo).bind(hi).bind(period.end).fetch_all(c).await?);
+        "SELECT doc FROM alerts WHERE (area_path = $1 OR (area_path >= $2 AND area_path < $3)) AND reported_at >= $4 AND reported_at < $5 AND merged_into IS NULL"
+    ).bind(&area.0).bind(lo).bind(hi).bind(period.start).bind(period.end).fetch_all(c).await?);
     let alerts: Vec<Alert> = docs.iter().filter_map(|d| serde_json::from_str(d).ok()).collect();
     Ok(compute(&alerts, area, period, as_of))
 }

@@ -32,6 +32,16 @@ pub mod directory;
 pub mod group_commit;
 pub mod rotation;
 pub mod overview;
+// Analytics at scale (issue 11): pre-aggregated counters and the dashboard queries.
+pub mod analytics;
+pub mod counters;
+// Results, money and risk (issue 7)
+pub mod budget;
+pub mod indicator_sources;
+pub mod results;
+pub mod results_import;
+pub mod returns;
+pub mod risks;
 
 mod error;
 pub use error::{StoreError, StoreResult};

@@ -139,6 +139,9 @@ pub(crate) async fn store_prepared(tx: &mut Tx, ctx: &GroupContext, p: &Prepared
     .bind(enum_str(&report.reporter)).bind(p.user_id).bind(&p.contact).bind(&p.contact_index)
     .bind(enum_str(&report.channel)).bind(report.language.as_str()).bind(serde_json::to_string(&report.flags).unwrap())
     .fetch_one(&mut **c).await)?;
+    crate::counters::on_report_written(tx, None, Some(&crate::counters::Counted {
+        area_path: area_path.as_ref().map(|p| p.0.clone()), received_at: now, category: report.category.as_str().to_string(), verified: false,
+    })).await?;
     audit::append(tx, &p.actor, "report.create", "report", &report_id.to_string(), serde_json::json!({
         "category": report.category.as_str(), "channel": enum_str(&report.channel), "area": report.location.area, "alert": alert_id, "flags": report.flags,
     })).await?;
@@ -375,9 +378,9 @@ macro_rules! protected_sql {
         "(flags LIKE '%\"protected_case\"%' OR category_code IN (SELECT code FROM categories WHERE protected))"
     };
 }
-const PROTECTED_SQL: &str = protected_sql!();
+pub(crate) const PROTECTED_SQL: &str = protected_sql!();
 
-const VIEW_COLS: &str = concat!(
+pub(crate) const VIEW_COLS: &str = concat!(
     "id, reference, alert_id, received_at, occurred_at, category_code, severity, text, area_code, lat, lon, place_name, ",
     "reporter_kind, channel, language, flags, verification, grade, area_path, ",
     protected_sql!(),
@@ -480,8 +483,11 @@ pub async fn verify(db: &Db, id: i64, status: &str, grade: Option<&str>, severit
     };
     Verification::new(status_v, grade_v, severity, actor.id.unwrap_or(0), now).map_err(|m| Invalid::new("grade", Msg::from(m)))?;
     let mut tx = db.begin().await?;
+    let before = crate::counters::read(&mut tx, id).await?;
     run_tx!(&mut tx, c => { sqlx::query("UPDATE reports SET verification = $2, grade = $3, verified_by = $4, verified_at = $5, severity = $6 WHERE id = $1")
         .bind(id).bind(status).bind(grade_v.map(|g| g.to_string())).bind(actor.id).bind(now).bind(severity.level() as i32).execute(&mut **c).await?; });
+    let after = before.clone().map(|b| crate::counters::Counted { verified: status == "verified", ..b });
+    crate::counters::on_report_written(&mut tx, before.as_ref(), after.as_ref()).await?;
     audit::append(&mut tx, actor, "report.verify", "report", &id.to_string(), serde_json::json!({"status": status, "grade": grade, "severity": severity.level()})).await?;
     if let Some(alert_id) = report.alert_id {
         alerts::touch_after_report(&mut tx, alert_id, severity, now).await?;

@@ -1,6 +1,7 @@
 //! Budgets of programmes: exact money, budget tables with computed cost lines, reconciliation
 //! against the signed document, and variance reports (apportionment vs expenditure).
 
+pub mod execution;
 pub mod money;
 pub mod table;
 pub mod variance;

@@ -148,6 +148,15 @@ pub fn parse_budget(bytes: &[u8], currency: Currency, policy: RowSumPolicy) -> R
         let kind = RowKind::parse(t.get(row, "row_type")).map_err(|m| errors.push(Issue::error(line, "row_type", m))).ok();
         let code_raw = t.get(row, "output_code");
         let result_raw = t.get(row, "result_code");
+        // The extracted PROSMED file types both "Grand total des activités" and "Grand Total du
+        // budget du projet" as `total`; the row code tells them apart, and the reading is shown.
+        let kind = match kind {
+            Some(RowKind::ActivitiesTotal) if code_raw.eq_ignore_ascii_case("PROJECT_TOTAL") => {
+                warnings.push(Issue::warning(line, "row_type", FrameworkMsg::RowTypeReadAs { code: code_raw.to_string(), kind: "project_total".into() }));
+                Some(RowKind::ProjectTotal)
+            }
+            k => k,
+        };
         let (mut output, mut result) = (None, None);
         match kind {
             Some(RowKind::Line) => match Code::parse(code_raw) {

@@ -10,6 +10,7 @@ pub mod actuals;
 pub mod import;
 pub mod msg;
 pub mod risk;
+pub mod source;
 #[cfg(test)]
 mod seed_tests;
 
@@ -232,7 +233,8 @@ pub struct BaselinePart {
 
 /// The situation before the programme, as the document gives it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
+// Adjacent tagging: variants holding a plain string or bool cannot be internally tagged.
+#[serde(tag = "kind", content = "value", rename_all = "snake_case")]
 pub enum Baseline {
     /// One figure, or several labelled ones ("59,49% (police) ; 88,01% (gendarmerie)").
     Values { parts: Vec<BaselinePart>, note: Option<String> },
@@ -257,7 +259,7 @@ impl Baseline {
 
 /// A target for one year.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
+#[serde(tag = "kind", content = "value", rename_all = "snake_case")]
 pub enum Target {
     /// "/" in the table: explicitly no target that year.
     NoTarget,

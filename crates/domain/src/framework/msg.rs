@@ -43,6 +43,7 @@ pub enum FrameworkMsg {
     RateNotApplied { what: String, year: String, effective_pct: String, configured_pct: String },
     MissingExchangeRate { from: String, to: String },
     InvalidRate { text: String },
+    RowTypeReadAs { code: String, kind: String },
     // Risks
     InvalidLikelihood { text: String },
     InvalidImpact { text: String },
@@ -201,6 +202,10 @@ impl FrameworkMsg {
                 format!("Expenditure in {from} with no exchange rate to {to}."),
             ),
             InvalidRate { text } => pick(format!("Taux invalide : « {text} »."), format!("Invalid rate: \"{text}\".")),
+            RowTypeReadAs { code, kind } => pick(
+                format!("Ligne « {code} » de type « total » lue comme « {kind} »."),
+                format!("Row \"{code}\" of type \"total\" read as \"{kind}\"."),
+            ),
             InvalidLikelihood { text } => pick(
                 format!("Probabilité « {text} » : 1 à 5 ou très faible, faible, moyenne, élevée, très élevée."),
                 format!("Likelihood \"{text}\": 1 to 5 or very low, low, medium, high, very high."),

@@ -2,6 +2,7 @@
 //! storage then applies the records in one transaction, so a bad file changes nothing.
 
 pub mod areas;
+pub mod xlsx;
 
 /// Reads CSV bytes (UTF-8, optional BOM, `,` or `;` separated as French spreadsheets write it)
 /// into rows of strings keyed by the lowercased header, each with its 1-based line number.

@@ -2,6 +2,7 @@
 //! from the same route list, so a route cannot exist without its documentation.
 
 pub mod alerts;
+pub mod analytics;
 pub mod areas;
 pub mod audit;
 pub mod cases;
@@ -18,6 +19,9 @@ pub mod webhooks;
 pub mod events;
 pub mod governance;
 pub mod directory;
+// Results, money and risk (issue 7)
+pub mod results;
+pub mod results_export;
 
 use crate::AppState;
 use serde::Deserialize;
@@ -66,6 +70,8 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(events::router())
         .merge(governance::router())
         .merge(directory::router())
+        .merge(analytics::router())
+        .merge(results::router())
 }
 
 /// `?page=&per_page=` on every list.
