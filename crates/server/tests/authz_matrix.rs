@@ -68,6 +68,10 @@ enum Fx {
     Event,
     /// The report fixture, with `{attachment_id}` one of its attachments.
     Attachment,
+    /// A programme (by code) with a framework (`{indicator}`), a risk (`{number}`).
+    Programme,
+    /// A statistical return data set (by code), of the organisation fixture.
+    Dataset,
 }
 use Fx::*;
 
@@ -107,6 +111,13 @@ const PLAN: &str = r#"{"title":"Plan {uniq}","starts_on":"2026-01-01","ends_on":
 const ENTRY: &str = r#"{"full_name":"Mariam {uniq}","sex":"F","age_group":"adult","area_code":"{area}","expertise":"mediation","languages":"fulfulde","phone":"76 00 00 09","consent_on":"2026-01-05","consent_method":"written","published":true}"#;
 /// The first bytes of a JPEG file: enough for the type sniffing of attachments.
 const JPEG: &[u8] = &[0xFF, 0xD8, 0xFF, 0xE0, 0, 0x10, b'J', b'F', b'I', b'F', 0, 1, 1, 0, 0, 1];
+const PROGRAMME: &str = r#"{"code":"P-{uniq}","name":"Programme {uniq}","first_year":2021,"last_year":2023,"currency":"XOF","area_code":"{area}"}"#;
+const FRAMEWORK_RESULTS: &str = "level,code,title_fr,parent_code\nresult,R1,Résultat un,\noutput,P1.1,Produit un,R1\n";
+const FRAMEWORK_INDICATORS: &str = "result_code,output_code,indicator_code,label_fr,unit,baseline,baseline_year,target_2021,target_2022,target_2023,cumulative,means_of_verification\nR1,P1.1,1.1.1,Médiations,number,0,,1,2,3,yes,Rapports\n";
+const RISKS_CSV: &str = "n,risk_fr,category,probability,impact,mitigation_fr,n_mitigation_measures,owner,source_lines\n1,Accès difficile aux zones,Opérationnelle,Elevée,Fort,Équipes locales,1,PNUD,\n";
+const COST_RULES: &str = r#"{"management":{"kind":"entered"},"indirect":{"default_rate":{"num":8,"den":100},"by_agency":{},"by_year":{}},"levy":{"num":1,"den":100},"rounding":"half_up","decimals":0}"#;
+const INDICATOR: &str = r#"{"indicator":{"code":"1.1.1","result":"R1","output":"P1.1","label":"Médiations","unit":"number","baseline":{"kind":"missing"},"baseline_year":null,"baseline_as_written":"","targets":{"2022":{"kind":"value","value":{"value":{"mantissa":2,"scale":0},"note":null}}},"cumulative":"yes","aggregation":"sum","means_of_verification":[],"responsible":null,"disaggregations":[],"line":0},"source":{"kind":"manual"}}"#;
+const DATASET: &str = r#"{"code":"DS-{uniq}","name":"Retours {uniq}","org_id":{org},"periodicity":"monthly","due_days":10,"fields":[{"code":"RECORDED","label":"Infractions enregistrées"}]}"#;
 const INDICATORS: &str = "?area={area}&from=2026-01-01T00:00:00Z&to=2027-01-01T00:00:00Z";
 
 /// THE MATRIX. One line per route of the OpenAPI document.
@@ -218,6 +229,38 @@ const MATRIX: &[(&str, Rule, Fx, Body)] = &[
     r("POST /api/v1/directory/{id}/withdrawal", InArea(DirectoryWrite), DirectoryEntry, Json(r#"{"on":"2026-03-01"}"#)),
     r("GET /api/v1/public/directory", Public, NoRecord, NoBody),
     r("GET /api/v1/public/directory/export.csv", Public, NoRecord, NoBody),
+    // analytics
+    r("GET /api/v1/analytics/report-counts", Anywhere(ReportsRead), NoRecord, NoBody),
+    r("GET /api/v1/reports/export.csv", Anywhere(ReportsRead), NoRecord, NoBody),
+    r("GET /api/v1/reports/export.xlsx", Anywhere(ReportsRead), NoRecord, NoBody),
+    // results frameworks, budgets, risks
+    r("GET /api/v1/indicator-computers", Anywhere(FrameworkRead), NoRecord, NoBody),
+    r("GET /api/v1/programmes", Anywhere(FrameworkRead), NoRecord, NoBody),
+    r("POST /api/v1/programmes", InArea(FrameworkWrite), NoRecord, Json(PROGRAMME)),
+    r("GET /api/v1/programmes/{code}", InArea(FrameworkRead), Programme, NoBody),
+    r("PUT /api/v1/programmes/{code}/cost-rules", InArea(FrameworkWrite), Programme, Json(COST_RULES)),
+    r("POST /api/v1/programmes/{code}/import/{kind}", InArea(FrameworkWrite), Programme, Raw("text/csv", RISKS_CSV)),
+    r("GET /api/v1/programmes/{code}/framework", InArea(FrameworkRead), Programme, NoBody),
+    r("PUT /api/v1/programmes/{code}/indicators/{indicator}", InArea(FrameworkWrite), Programme, Json(INDICATOR)),
+    r("GET /api/v1/programmes/{code}/actuals", InArea(FrameworkRead), Programme, NoBody),
+    r("POST /api/v1/programmes/{code}/actuals", InArea(FrameworkWrite), Programme, Json(r#"[{"indicator_code":"1.1.1","period":"2022","area_code":"{area}","value":"1"}]"#)),
+    r("GET /api/v1/programmes/{code}/progress", InArea(FrameworkRead), Programme, NoBody),
+    r("GET /api/v1/programmes/{code}/budget", InArea(FrameworkRead), Programme, NoBody),
+    r("GET /api/v1/programmes/{code}/budget/execution", InArea(FrameworkRead), Programme, NoBody),
+    r("GET /api/v1/programmes/{code}/variance", InArea(FrameworkRead), Programme, NoBody),
+    r("GET /api/v1/programmes/{code}/risks", InArea(FrameworkRead), Programme, NoBody),
+    r("POST /api/v1/programmes/{code}/risks/{number}/reviews", InArea(FrameworkWrite), Programme, Json(r#"{"date":"2022-06-30","likelihood":"2","impact":"3","status":"monitored"}"#)),
+    r("GET /api/v1/programmes/{code}/report.csv", InArea(FrameworkRead), Programme, NoBody),
+    r("GET /api/v1/programmes/{code}/report.xlsx", InArea(FrameworkRead), Programme, NoBody),
+    r("GET /api/v1/programmes/{code}/report.html", InArea(FrameworkRead), Programme, NoBody),
+    r("GET /api/v1/programmes/{code}/iati.xml", InArea(FrameworkRead), Programme, NoBody),
+    r("GET /api/v1/programmes/{code}/dhis2/dataValueSets.json", InArea(FrameworkRead), Programme, NoBody),
+    r("GET /api/v1/programmes/{code}/public.hxl.csv", InArea(FrameworkRead), Programme, NoBody),
+    // statistical returns
+    r("GET /api/v1/returns/datasets", Anywhere(FrameworkRead), NoRecord, NoBody),
+    r("POST /api/v1/returns/datasets", InArea(FrameworkWrite), NoRecord, Json(DATASET)),
+    r("POST /api/v1/returns/datasets/{code}/submissions", InArea(FrameworkWrite), Dataset, Json(r#"{"period":"2022-03","values":{"RECORDED":14}}"#)),
+    r("GET /api/v1/returns/status", Anywhere(FrameworkRead), NoRecord, NoBody),
 ];
 
 /// Query strings some routes need (kept out of the matrix line so the route reads as in the document).
@@ -226,6 +269,12 @@ fn query_for(path: &str) -> &'static str {
         "/api/v1/indicators/early-warning" => INDICATORS,
         "/api/v1/forms" => "?purpose=incident&area_code={area}",
         "/api/v1/indicators/governance" => "?area={area}&from=2026-01-01&to=2026-12-31",
+        "/api/v1/programmes/{code}/progress"
+        | "/api/v1/programmes/{code}/report.csv"
+        | "/api/v1/programmes/{code}/report.xlsx"
+        | "/api/v1/programmes/{code}/report.html"
+        | "/api/v1/programmes/{code}/public.hxl.csv"
+        | "/api/v1/programmes/{code}/dhis2/dataValueSets.json" => "?year=2022",
         _ => "",
     }
 }
@@ -388,6 +437,23 @@ async fn fixtures(app: &TestApp) -> Fixtures {
         entry["area_code"] = json!(area);
         let e = created(app.post("/api/v1/directory", admin).json(&entry).send().await.unwrap()).await;
         ids.entry(DirectoryEntry).or_insert_with(|| [String::new(), String::new()])[side] = e["id"].to_string();
+        // A programme with a framework and a risk; a data set of the side's organisation.
+        let code = format!("MATRIX-{side}");
+        let mut prog: Value = serde_json::from_str(PROGRAMME).unwrap();
+        prog["code"] = json!(code);
+        prog["area_code"] = json!(area);
+        created(app.post("/api/v1/programmes", admin).json(&prog).send().await.unwrap()).await;
+        created(app.post(&format!("/api/v1/programmes/{code}/import/framework"), admin).json(&json!({"results": FRAMEWORK_RESULTS, "indicators": FRAMEWORK_INDICATORS})).send().await.unwrap()).await;
+        created(app.post(&format!("/api/v1/programmes/{code}/import/risks"), admin).header("content-type", "text/csv").body(RISKS_CSV).send().await.unwrap()).await;
+        ids.entry(Programme).or_insert_with(|| [String::new(), String::new()])[side] = code;
+        name_side("indicator", "1.1.1".into());
+        name_side("number", "1".into());
+        name_side("kind", "risks".into());
+        let org = ids[&Org][side].clone();
+        let ds: Value = serde_json::from_str(&DATASET.replace("{uniq}", &format!("FX{side}")).replace("{org}", &org)).unwrap();
+        let ds = created(app.post("/api/v1/returns/datasets", admin).json(&ds).send().await.unwrap()).await;
+        ids.entry(Dataset).or_insert_with(|| [String::new(), String::new()])[side] = ds["code"].as_str().expect("a data set code").to_string();
+        name_side("org", org);
     }
     Fixtures { ids, users, named }
 }
@@ -449,6 +515,7 @@ impl Call<'_> {
             .replace("{user}", &self.fx.users[side].to_string())
             .replace("{other_event}", &self.fx.named["other_event"][side])
             .replace("{event_report}", &self.fx.named["event_report"][side])
+            .replace("{org}", &self.fx.named["org"][side])
     }
 
     async fn send(&self, row: &Row, side: usize, token: Option<&str>) -> (StatusCode, String) {
@@ -458,7 +525,10 @@ impl Call<'_> {
     /// The same call on the record `id` (one that does not exist, for the existence check).
     async fn send_to(&self, row: &Row, side: usize, token: Option<&str>, id: &str) -> (StatusCode, String) {
         let path = row.path.replace("{id}", id).replace("{code}", id).replace("{name}", id).replace("{evidence_id}", "1")
-            .replace("{attachment_id}", &self.fx.named["attachment_id"][side]);
+            .replace("{attachment_id}", &self.fx.named["attachment_id"][side])
+            .replace("{indicator}", &self.fx.named["indicator"][side])
+            .replace("{number}", &self.fx.named["number"][side])
+            .replace("{kind}", &self.fx.named["kind"][side]);
         let url = self.app.url(&format!("{path}{}", self.fill(row.query, side)));
         let method = reqwest::Method::from_bytes(row.method.as_bytes()).unwrap();
         let mut req = self.http.request(method, url);
@@ -560,7 +630,7 @@ async fn every_route_as_every_role(backend: Backend) {
 }
 
 impl Fx {
-    /// Records named by a number in the path (an unknown number is then easy to make up).
+    /// Records named by a number or code in the path (an unknown one is then easy to make up).
     fn numeric_id(self) -> bool {
         !matches!(self, NoRecord | Area | Role | Category)
     }
@@ -573,7 +643,7 @@ impl Row {
             Json(b) | Raw(_, b) => b,
             _ => "",
         };
-        body.contains("{area}") || body.contains("{region}") || self.query.contains("{area}")
+        body.contains("{area}") || body.contains("{region}") || body.contains("{org}") || self.query.contains("{area}")
     }
 }
 
