@@ -321,6 +321,8 @@ async fn list_forms(State(s): State<AppState>, auth: Auth) -> Result<Json<Vec<Fo
 }
 
 async fn managed_form(s: &AppState, auth: &Auth, id: i64) -> Result<(FormView, XForm), ApiError> {
+    // Refused before the look-up: without the permission, not even whether the form exists.
+    auth.require(Permission::FormsManage, Target::AnyArea)?;
     let f = forms::get(&s.db, id).await?;
     let path = vigie_storage::areas::path_of(&s.db, &AreaCode::parse(&f.area_code).map_err(|m| ApiError::bad_request("area_code", m))?, "area_code").await?;
     auth.require_in(Permission::FormsManage, &path)?;

@@ -58,6 +58,20 @@ enum Fx {
     Form,
     Role,
     Category,
+    /// A committee (with a meeting, a decision and a plan recorded by the fixtures).
+    Committee,
+    Decision,
+    PlanAction,
+    DirectoryEntry,
+    /// An event of two clustered reports (merge target, split source); `{other_event}` and
+    /// `{event_report}` in bodies name a second event of the same area and one of its reports.
+    Event,
+    /// The report fixture, with `{attachment_id}` one of its attachments.
+    Attachment,
+    /// A programme (by code) with a framework (`{indicator}`), a risk (`{number}`).
+    Programme,
+    /// A statistical return data set (by code), of the organisation fixture.
+    Dataset,
 }
 use Fx::*;
 
@@ -67,6 +81,8 @@ enum Body {
     Json(&'static str),
     Raw(&'static str, &'static str),
     File(&'static str, &'static str),
+    /// multipart/form-data, field `file`: (file name, declared type, bytes).
+    Upload(&'static str, &'static str, &'static [u8]),
 }
 use Body::*;
 
@@ -89,6 +105,19 @@ const RULE: &str = r#"{"min_severity":3,"area_code":"{area}","levels":[{"name":"
 const REPORT: &str = r#"{"category":"armed_attack","text":"Hommes armés au marché {uniq}","occurred_at":"2026-11-20T06:40:00Z","area_code":"{area}","idempotency_key":"m-{uniq}"}"#;
 const CASE: &str = r#"{"workflow":"denunciation","area_code":"{area}","title":"Racket {uniq}","fields":{"locality":"Koro","administration":"Douanes","facts":"racket au poste"}}"#;
 const CATEGORY: &str = r#"{"code":"matrix_test","label_fr":"Essai","label_en":"Test","family":"other","default_severity":2,"protected":false,"keywords":[]}"#;
+const COMMITTEE: &str = r#"{"name":"Comité {uniq}","kind":"security_committee","area_code":"{area}","established_on":"2025-01-15","members":[{"name":"Awa {uniq}","role":"présidente","sex":"F","age_group":"adult"}]}"#;
+const MEETING: &str = r#"{"held_on":"2026-02-10","agenda":"Sécurité du marché","attendance":[{"sex":"F","age_group":"youth","count":4}],"decisions":[{"text":"Patrouille","responsible":"Maire","due_on":"2026-03-01"}]}"#;
+const PLAN: &str = r#"{"title":"Plan {uniq}","starts_on":"2026-01-01","ends_on":"2026-12-31","actions":[{"action":"Éclairage","responsible":"Mairie","deadline":"2026-06-30"}]}"#;
+const ENTRY: &str = r#"{"full_name":"Mariam {uniq}","sex":"F","age_group":"adult","area_code":"{area}","expertise":"mediation","languages":"fulfulde","phone":"76 00 00 09","consent_on":"2026-01-05","consent_method":"written","published":true}"#;
+/// The first bytes of a JPEG file: enough for the type sniffing of attachments.
+const JPEG: &[u8] = &[0xFF, 0xD8, 0xFF, 0xE0, 0, 0x10, b'J', b'F', b'I', b'F', 0, 1, 1, 0, 0, 1];
+const PROGRAMME: &str = r#"{"code":"P-{uniq}","name":"Programme {uniq}","first_year":2021,"last_year":2023,"currency":"XOF","area_code":"{area}"}"#;
+const FRAMEWORK_RESULTS: &str = "level,code,title_fr,parent_code\nresult,R1,Résultat un,\noutput,P1.1,Produit un,R1\n";
+const FRAMEWORK_INDICATORS: &str = "result_code,output_code,indicator_code,label_fr,unit,baseline,baseline_year,target_2021,target_2022,target_2023,cumulative,means_of_verification\nR1,P1.1,1.1.1,Médiations,number,0,,1,2,3,yes,Rapports\n";
+const RISKS_CSV: &str = "n,risk_fr,category,probability,impact,mitigation_fr,n_mitigation_measures,owner,source_lines\n1,Accès difficile aux zones,Opérationnelle,Elevée,Fort,Équipes locales,1,PNUD,\n";
+const COST_RULES: &str = r#"{"management":{"kind":"entered"},"indirect":{"default_rate":{"num":8,"den":100},"by_agency":{},"by_year":{}},"levy":{"num":1,"den":100},"rounding":"half_up","decimals":0}"#;
+const INDICATOR: &str = r#"{"indicator":{"code":"1.1.1","result":"R1","output":"P1.1","label":"Médiations","unit":"number","baseline":{"kind":"missing"},"baseline_year":null,"baseline_as_written":"","targets":{"2022":{"kind":"value","value":{"value":{"mantissa":2,"scale":0},"note":null}}},"cumulative":"yes","aggregation":"sum","means_of_verification":[],"responsible":null,"disaggregations":[],"line":0},"source":{"kind":"manual"}}"#;
+const DATASET: &str = r#"{"code":"DS-{uniq}","name":"Retours {uniq}","org_id":{org},"periodicity":"monthly","due_days":10,"fields":[{"code":"RECORDED","label":"Infractions enregistrées"}]}"#;
 const INDICATORS: &str = "?area={area}&from=2026-01-01T00:00:00Z&to=2027-01-01T00:00:00Z";
 
 /// THE MATRIX. One line per route of the OpenAPI document.
@@ -171,6 +200,67 @@ const MATRIX: &[(&str, Rule, Fx, Body)] = &[
     r("POST /api/v1/public/receipt/answer", Public, NoRecord, Json(r#"{"code":"0000 0000 0000 0000 0000 0000 0000","body":"lundi"}"#)),
     r("POST /api/v1/public/receipt/evidence", Public, NoRecord, Json(r#"{"code":"0000 0000 0000 0000 0000 0000 0000","file_name":"a.jpg","content_type":"image/jpeg","content_base64":"/9j/"}"#)),
     r("GET /api/v1/public/transparency", Public, NoRecord, NoBody),
+    // events (merge, split) and report attachments
+    r("POST /api/v1/events/{id}/merge", InArea(ReportsVerify), Event, Json(r#"{"other_event_ids":[{other_event}]}"#)),
+    r("POST /api/v1/events/{id}/split", InArea(ReportsVerify), Event, Json(r#"{"report_ids":[{event_report}]}"#)),
+    r("GET /api/v1/reports/{id}/attachments", InArea(ReportsRead), Attachment, NoBody),
+    // Analysts of the area (and the report's own sender, not among the callers here).
+    r("POST /api/v1/reports/{id}/attachments", InArea(ReportsVerify), Attachment, Upload("photo.jpg", "image/jpeg", JPEG)),
+    r("GET /api/v1/reports/{id}/attachments/{attachment_id}", InArea(ReportsRead), Attachment, NoBody),
+    // local security governance
+    r("GET /api/v1/committees", Anywhere(CommitteesRead), NoRecord, NoBody),
+    r("POST /api/v1/committees", InArea(CommitteesWrite), NoRecord, Json(COMMITTEE)),
+    r("GET /api/v1/committees/{id}", InArea(CommitteesRead), Committee, NoBody),
+    r("POST /api/v1/committees/{id}/members", InArea(CommitteesWrite), Committee, Json(r#"{"members":[{"name":"Oumar {uniq}","role":"membre","sex":"M","age_group":"youth"}]}"#)),
+    r("GET /api/v1/committees/{id}/meetings", InArea(CommitteesRead), Committee, NoBody),
+    r("POST /api/v1/committees/{id}/meetings", InArea(CommitteesWrite), Committee, Json(MEETING)),
+    r("POST /api/v1/committees/{id}/plans", InArea(CommitteesWrite), Committee, Json(PLAN)),
+    r("POST /api/v1/decisions/{id}/follow-up", InArea(CommitteesWrite), Decision, Json(r#"{"done_on":"2026-02-20"}"#)),
+    r("POST /api/v1/plan-actions/{id}/status", InArea(CommitteesWrite), PlanAction, Json(r#"{"status":"in_progress"}"#)),
+    r("GET /api/v1/indicators/governance", InArea(CommitteesRead), NoRecord, NoBody),
+    // directory of resource persons
+    r("GET /api/v1/directory", Anywhere(DirectoryRead), NoRecord, NoBody),
+    r("POST /api/v1/directory", InArea(DirectoryWrite), NoRecord, Json(ENTRY)),
+    r("GET /api/v1/directory/export.csv", Anywhere(DirectoryRead), NoRecord, NoBody),
+    r("GET /api/v1/directory/{id}", InArea(DirectoryRead), DirectoryEntry, NoBody),
+    r("POST /api/v1/directory/{id}/consent", InArea(DirectoryWrite), DirectoryEntry, Json(r#"{"consent_on":"2026-01-05","consent_method":"oral","publish":true}"#)),
+    r("POST /api/v1/directory/{id}/publication", InArea(DirectoryWrite), DirectoryEntry, Json(r#"{"published":true}"#)),
+    // Last of the entry's lines: a withdrawal is final (publishing after it is refused, 400).
+    r("POST /api/v1/directory/{id}/withdrawal", InArea(DirectoryWrite), DirectoryEntry, Json(r#"{"on":"2026-03-01"}"#)),
+    r("GET /api/v1/public/directory", Public, NoRecord, NoBody),
+    r("GET /api/v1/public/directory/export.csv", Public, NoRecord, NoBody),
+    // analytics
+    r("GET /api/v1/analytics/report-counts", Anywhere(ReportsRead), NoRecord, NoBody),
+    r("GET /api/v1/reports/export.csv", Anywhere(ReportsRead), NoRecord, NoBody),
+    r("GET /api/v1/reports/export.xlsx", Anywhere(ReportsRead), NoRecord, NoBody),
+    // results frameworks, budgets, risks
+    r("GET /api/v1/indicator-computers", Anywhere(FrameworkRead), NoRecord, NoBody),
+    r("GET /api/v1/programmes", Anywhere(FrameworkRead), NoRecord, NoBody),
+    r("POST /api/v1/programmes", InArea(FrameworkWrite), NoRecord, Json(PROGRAMME)),
+    r("GET /api/v1/programmes/{code}", InArea(FrameworkRead), Programme, NoBody),
+    r("PUT /api/v1/programmes/{code}/cost-rules", InArea(FrameworkWrite), Programme, Json(COST_RULES)),
+    r("POST /api/v1/programmes/{code}/import/{kind}", InArea(FrameworkWrite), Programme, Raw("text/csv", RISKS_CSV)),
+    r("GET /api/v1/programmes/{code}/framework", InArea(FrameworkRead), Programme, NoBody),
+    r("PUT /api/v1/programmes/{code}/indicators/{indicator}", InArea(FrameworkWrite), Programme, Json(INDICATOR)),
+    r("GET /api/v1/programmes/{code}/actuals", InArea(FrameworkRead), Programme, NoBody),
+    r("POST /api/v1/programmes/{code}/actuals", InArea(FrameworkWrite), Programme, Json(r#"[{"indicator_code":"1.1.1","period":"2022","area_code":"{area}","value":"1"}]"#)),
+    r("GET /api/v1/programmes/{code}/progress", InArea(FrameworkRead), Programme, NoBody),
+    r("GET /api/v1/programmes/{code}/budget", InArea(FrameworkRead), Programme, NoBody),
+    r("GET /api/v1/programmes/{code}/budget/execution", InArea(FrameworkRead), Programme, NoBody),
+    r("GET /api/v1/programmes/{code}/variance", InArea(FrameworkRead), Programme, NoBody),
+    r("GET /api/v1/programmes/{code}/risks", InArea(FrameworkRead), Programme, NoBody),
+    r("POST /api/v1/programmes/{code}/risks/{number}/reviews", InArea(FrameworkWrite), Programme, Json(r#"{"date":"2022-06-30","likelihood":"2","impact":"3","status":"monitored"}"#)),
+    r("GET /api/v1/programmes/{code}/report.csv", InArea(FrameworkRead), Programme, NoBody),
+    r("GET /api/v1/programmes/{code}/report.xlsx", InArea(FrameworkRead), Programme, NoBody),
+    r("GET /api/v1/programmes/{code}/report.html", InArea(FrameworkRead), Programme, NoBody),
+    r("GET /api/v1/programmes/{code}/iati.xml", InArea(FrameworkRead), Programme, NoBody),
+    r("GET /api/v1/programmes/{code}/dhis2/dataValueSets.json", InArea(FrameworkRead), Programme, NoBody),
+    r("GET /api/v1/programmes/{code}/public.hxl.csv", InArea(FrameworkRead), Programme, NoBody),
+    // statistical returns
+    r("GET /api/v1/returns/datasets", Anywhere(FrameworkRead), NoRecord, NoBody),
+    r("POST /api/v1/returns/datasets", InArea(FrameworkWrite), NoRecord, Json(DATASET)),
+    r("POST /api/v1/returns/datasets/{code}/submissions", InArea(FrameworkWrite), Dataset, Json(r#"{"period":"2022-03","values":{"RECORDED":14}}"#)),
+    r("GET /api/v1/returns/status", Anywhere(FrameworkRead), NoRecord, NoBody),
 ];
 
 /// Query strings some routes need (kept out of the matrix line so the route reads as in the document).
@@ -178,6 +268,13 @@ fn query_for(path: &str) -> &'static str {
     match path {
         "/api/v1/indicators/early-warning" => INDICATORS,
         "/api/v1/forms" => "?purpose=incident&area_code={area}",
+        "/api/v1/indicators/governance" => "?area={area}&from=2026-01-01&to=2026-12-31",
+        "/api/v1/programmes/{code}/progress"
+        | "/api/v1/programmes/{code}/report.csv"
+        | "/api/v1/programmes/{code}/report.xlsx"
+        | "/api/v1/programmes/{code}/report.html"
+        | "/api/v1/programmes/{code}/public.hxl.csv"
+        | "/api/v1/programmes/{code}/dhis2/dataValueSets.json" => "?year=2022",
         _ => "",
     }
 }
@@ -249,6 +346,8 @@ struct Fixtures {
     ids: BTreeMap<Fx, [String; 2]>,
     /// An account of each area (for `{user}` in bodies).
     users: [i64; 2],
+    /// Other named records of each side, for `{name}` in paths and bodies (`{other_event}`…).
+    named: BTreeMap<&'static str, [String; 2]>,
 }
 
 const AREAS: [&str; 2] = ["ML-5-KORO", "ML-6-GOUNDAM"];
@@ -295,7 +394,68 @@ async fn fixtures(app: &TestApp) -> Fixtures {
     per_side(Category, 1, "matrix_test".into());
     per_side(NoRecord, 0, String::new());
     per_side(NoRecord, 1, String::new());
-    Fixtures { ids, users }
+    let mut named: BTreeMap<&'static str, [String; 2]> = BTreeMap::new();
+    for (side, area) in AREAS.iter().enumerate() {
+        let mut name_side = |k: &'static str, v: String| named.entry(k).or_insert_with(|| [String::new(), String::new()])[side] = v;
+        // Two clustered reports make the event (so a split can leave one behind); a third one,
+        // another day, another kind and other words, makes a second event to merge into it.
+        let mut event = Vec::new();
+        for (i, text) in ["Menaces contre les commerçants du marché de bétail", "menaces contre des commerçants au marché de bétail"].iter().enumerate() {
+            let rep = created(app.post("/api/v1/reports", admin).json(&json!({"category": "threat_intimidation", "text": text,
+                "occurred_at": format!("2026-10-01T0{}:00:00Z", 8 + i), "area_code": area, "idempotency_key": format!("ev-{side}-{i}")})).send().await.unwrap()).await;
+            event.push(rep);
+        }
+        let ev = event[0]["alert_id"].as_i64().expect("an event");
+        assert_eq!(event[1]["alert_id"].as_i64(), Some(ev), "the two reports make one event: {event:?}");
+        ids.entry(Event).or_insert_with(|| [String::new(), String::new()])[side] = ev.to_string();
+        name_side("event_report", event[1]["report_id"].to_string());
+        let other = created(app.post("/api/v1/reports", admin).json(&json!({"category": "displacement", "text": "Des familles déplacées arrivent à pied",
+            "occurred_at": "2026-09-01T10:00:00Z", "area_code": area, "idempotency_key": format!("ev-{side}-other")})).send().await.unwrap()).await;
+        let other = other["alert_id"].as_i64().expect("a second event");
+        assert_ne!(other, ev, "two events");
+        name_side("other_event", other.to_string());
+        // An attachment to the report fixture.
+        let report = ids[&Report][side].clone();
+        let form = reqwest::multipart::Form::new().part("file", reqwest::multipart::Part::bytes(JPEG).file_name("photo.jpg").mime_str("image/jpeg").unwrap());
+        let att = created(app.post(&format!("/api/v1/reports/{report}/attachments"), admin).multipart(form).send().await.unwrap()).await;
+        ids.entry(Attachment).or_insert_with(|| [String::new(), String::new()])[side] = report;
+        name_side("attachment_id", att["id"].to_string());
+        // A committee with a meeting (one decision) and a plan (one action).
+        let c = created(app.post("/api/v1/committees", admin).json(&json!({"name": "Comité local de sécurité", "kind": "security_committee", "area_code": area,
+            "established_on": "2025-01-15", "members": [{"name": "Awa", "role": "présidente", "sex": "F", "age_group": "adult"}]})).send().await.unwrap()).await;
+        let cid = c["id"].to_string();
+        ids.entry(Committee).or_insert_with(|| [String::new(), String::new()])[side] = cid.clone();
+        let meeting: Value = serde_json::from_str(MEETING).unwrap();
+        created(app.post(&format!("/api/v1/committees/{cid}/meetings"), admin).json(&meeting).send().await.unwrap()).await;
+        let plan: Value = serde_json::from_str(PLAN).unwrap();
+        created(app.post(&format!("/api/v1/committees/{cid}/plans"), admin).json(&plan).send().await.unwrap()).await;
+        let detail = created(app.get(&format!("/api/v1/committees/{cid}"), admin).send().await.unwrap()).await;
+        ids.entry(Decision).or_insert_with(|| [String::new(), String::new()])[side] = detail["meetings"][0]["decisions"][0]["id"].as_i64().expect("a decision").to_string();
+        ids.entry(PlanAction).or_insert_with(|| [String::new(), String::new()])[side] = detail["plans"][0]["actions"][0]["id"].as_i64().expect("a plan action").to_string();
+        // A directory entry.
+        let mut entry: Value = serde_json::from_str(&ENTRY.replace("{uniq}", "fixture")).unwrap();
+        entry["area_code"] = json!(area);
+        let e = created(app.post("/api/v1/directory", admin).json(&entry).send().await.unwrap()).await;
+        ids.entry(DirectoryEntry).or_insert_with(|| [String::new(), String::new()])[side] = e["id"].to_string();
+        // A programme with a framework and a risk; a data set of the side's organisation.
+        let code = format!("MATRIX-{side}");
+        let mut prog: Value = serde_json::from_str(PROGRAMME).unwrap();
+        prog["code"] = json!(code);
+        prog["area_code"] = json!(area);
+        created(app.post("/api/v1/programmes", admin).json(&prog).send().await.unwrap()).await;
+        created(app.post(&format!("/api/v1/programmes/{code}/import/framework"), admin).json(&json!({"results": FRAMEWORK_RESULTS, "indicators": FRAMEWORK_INDICATORS})).send().await.unwrap()).await;
+        created(app.post(&format!("/api/v1/programmes/{code}/import/risks"), admin).header("content-type", "text/csv").body(RISKS_CSV).send().await.unwrap()).await;
+        ids.entry(Programme).or_insert_with(|| [String::new(), String::new()])[side] = code;
+        name_side("indicator", "1.1.1".into());
+        name_side("number", "1".into());
+        name_side("kind", "risks".into());
+        let org = ids[&Org][side].clone();
+        let ds: Value = serde_json::from_str(&DATASET.replace("{uniq}", &format!("FX{side}")).replace("{org}", &org)).unwrap();
+        let ds = created(app.post("/api/v1/returns/datasets", admin).json(&ds).send().await.unwrap()).await;
+        ids.entry(Dataset).or_insert_with(|| [String::new(), String::new()])[side] = ds["code"].as_str().expect("a data set code").to_string();
+        name_side("org", org);
+    }
+    Fixtures { ids, users, named }
 }
 
 /// The case handler over Mopti is assigned to the inside case, the one over the whole tree to both.
@@ -353,11 +513,22 @@ impl Call<'_> {
             .replace("{region}", REGIONS[side])
             .replace("{uniq}", &n.to_string())
             .replace("{user}", &self.fx.users[side].to_string())
+            .replace("{other_event}", &self.fx.named["other_event"][side])
+            .replace("{event_report}", &self.fx.named["event_report"][side])
+            .replace("{org}", &self.fx.named["org"][side])
     }
 
     async fn send(&self, row: &Row, side: usize, token: Option<&str>) -> (StatusCode, String) {
-        let id = &self.fx.ids[&row.fx][side];
-        let path = row.path.replace("{id}", id).replace("{code}", id).replace("{name}", id).replace("{evidence_id}", "1");
+        self.send_to(row, side, token, &self.fx.ids[&row.fx][side]).await
+    }
+
+    /// The same call on the record `id` (one that does not exist, for the existence check).
+    async fn send_to(&self, row: &Row, side: usize, token: Option<&str>, id: &str) -> (StatusCode, String) {
+        let path = row.path.replace("{id}", id).replace("{code}", id).replace("{name}", id).replace("{evidence_id}", "1")
+            .replace("{attachment_id}", &self.fx.named["attachment_id"][side])
+            .replace("{indicator}", &self.fx.named["indicator"][side])
+            .replace("{number}", &self.fx.named["number"][side])
+            .replace("{kind}", &self.fx.named["kind"][side]);
         let url = self.app.url(&format!("{path}{}", self.fill(row.query, side)));
         let method = reqwest::Method::from_bytes(row.method.as_bytes()).unwrap();
         let mut req = self.http.request(method, url);
@@ -369,6 +540,9 @@ impl Call<'_> {
             Json(b) => req.header("content-type", "application/json").body(self.fill(b, side)),
             Raw(ct, b) => req.header("content-type", ct).body(self.fill(b, side)),
             File(ct, f) => req.header("content-type", ct).body(std::fs::read(format!("{}/../../{f}", env!("CARGO_MANIFEST_DIR"))).unwrap()),
+            Upload(name, ct, bytes) => {
+                req.multipart(reqwest::multipart::Form::new().part("file", reqwest::multipart::Part::bytes(bytes).file_name(name).mime_str(ct).unwrap()))
+            }
         };
         let res = req.send().await.unwrap();
         let status = res.status();
@@ -436,8 +610,30 @@ async fn every_route_as_every_role(backend: Backend) {
             }
         }
     }
+    // A caller without the permission in any area learns nothing, not even whether a record
+    // exists: 403 on an id that does not exist, as on one that does (never 404).
+    for row in rows().iter().filter(|r| r.fx.numeric_id()) {
+        let p = match row.rule {
+            InArea(p) | Root(p) => p,
+            _ => continue,
+        };
+        for (role, perms, at_root, token) in callers.iter().filter(|c| !c.2 && !c.1.contains(&p)) {
+            let (status, body) = call.send_to(row, 0, Some(token), "987654").await;
+            calls += 1;
+            if status != StatusCode::FORBIDDEN {
+                failures.push(format!("{} {} on a missing record as {role} (without {p:?}, root={at_root}, {} perms): expected 403, got {status} {body:.200}", row.method, row.path, perms.len()));
+            }
+        }
+    }
     assert!(failures.is_empty(), "{} of {calls} calls broke the matrix:\n{}", failures.len(), failures.join("\n"));
     assert!(calls > 1000, "the matrix ran only {calls} calls");
+}
+
+impl Fx {
+    /// Records named by a number or code in the path (an unknown one is then easy to make up).
+    fn numeric_id(self) -> bool {
+        !matches!(self, NoRecord | Area | Role | Category)
+    }
 }
 
 impl Row {
@@ -447,7 +643,7 @@ impl Row {
             Json(b) | Raw(_, b) => b,
             _ => "",
         };
-        body.contains("{area}") || body.contains("{region}") || self.query.contains("{area}")
+        body.contains("{area}") || body.contains("{region}") || body.contains("{org}") || self.query.contains("{area}")
     }
 }
 

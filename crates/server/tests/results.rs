@@ -12,6 +12,12 @@ fn seed(rel: &str) -> Vec<u8> {
     std::fs::read(&p).unwrap_or_else(|e| panic!("seed {}: {e}", p.display()))
 }
 
+async fn programme_in(app: &TestApp, code: &str, area: &str) {
+    let body = json!({"code": code, "name": format!("Programme {code}"), "first_year": 2021, "last_year": 2025, "currency": "USD", "area_code": area});
+    let r = app.post("/api/v1/programmes", &app.admin_token).json(&body).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::CREATED, "{}", r.text().await.unwrap());
+}
+
 async fn programme(app: &TestApp, code: &str, first: i32, last: i32) {
     let r = app
         .post("/api/v1/programmes", &app.admin_token)
@@ -180,8 +186,14 @@ async fn prosmed_framework_every_indicator_with_its_targets(b: Backend) {
     let tombouctou = app.user_token("suivi.tbk", "me_officer", "ML-6").await;
     let koro = json!([{"indicator_code": "1.2.1", "period": "2022", "area_code": "ML-5-KORO", "value": "40"}]);
     let r = app.post("/api/v1/programmes/PROSMED/actuals", &tombouctou).json(&koro).send().await.unwrap();
-    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(r.status(), StatusCode::FORBIDDEN, "a value outside the caller's areas is an access refusal");
     let mopti = app.user_token("suivi.mopti", "me_officer", "ML-5").await;
+    // A programme of another region takes no values for Koro, even from Koro's own officer.
+    programme_in(&app, "GOUNDAM-ONLY", "ML-6-GOUNDAM").await;
+    let r = app.post("/api/v1/programmes/GOUNDAM-ONLY/actuals", &mopti).json(&koro).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let errs: Value = r.json().await.unwrap();
+    assert!(errs["errors"].as_array().unwrap().iter().any(|e| e["line"] == 1 && e["field"] == "area_code"), "{errs}");
     let vals = json!([
         {"indicator_code": "1.2.1", "period": "2021", "area_code": "ML-5-KORO", "value": "30"},
         {"indicator_code": "1.2.1", "period": "2022", "area_code": "ML-5-MOPTI", "value": "25"},

@@ -94,7 +94,17 @@ async fn split_event(State(s): State<AppState>, auth: Auth, Path(id): Path<i64>,
 /// May the caller attach files to this report? Analysts over its area, and the account that
 /// sent it (a focal point adding the photo they could not send with the form).
 pub(crate) async fn require_attach(s: &AppState, auth: &Auth, id: i64) -> Result<(), ApiError> {
-    let r = reports::get(&s.db, id).await?;
+    // Refused before the look-up: without either permission, not even whether the report
+    // exists; a focal point (own reports only) gets the same 403 for a missing one.
+    auth.require(Permission::ReportsVerify, Target::AnyArea).or_else(|_| auth.require(Permission::ReportsCreate, Target::AnyArea))?;
+    let r = match reports::get(&s.db, id).await {
+        Ok(r) => r,
+        Err(StoreError::NotFound) => {
+            auth.require(Permission::ReportsVerify, Target::AnyArea)?;
+            return Err(StoreError::NotFound.into());
+        }
+        Err(e) => return Err(e.into()),
+    };
     if require_report(auth, Permission::ReportsVerify, &r).is_ok() {
         return Ok(());
     }

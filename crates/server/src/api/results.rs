@@ -189,8 +189,21 @@ async fn post_actuals(State(s): State<AppState>, auth: Auth, Path(code): Path<St
     auth.require(Permission::FrameworkWrite, Target::AnyArea)?;
     let p = results::programme(&s.db, &code).await?;
     let lines: Vec<(usize, ActualInput)> = items.into_iter().enumerate().map(|(i, a)| (i + 1, a)).collect();
+    // A value for an area outside the caller's grants is an access refusal (403, nothing
+    // recorded), like everywhere else; unknown or malformed areas stay line errors (422).
+    for (_, a) in &lines {
+        if let Ok(c) = AreaCode::parse(&a.area_code) {
+            if let Ok(path) = vigie_storage::areas::path_of(&s.db, &c, "area_code").await {
+                auth.require_in(Permission::FrameworkWrite, &path)?;
+            }
+        }
+    }
     let principal = auth.principal.clone();
-    let may = move |path: &AreaPath| vigie_domain::access::authorize(&principal, Permission::FrameworkWrite, Target::InArea(path)).is_ok();
+    let programme_area = p.path();
+    // Values belong to the programme's own area: none for a place the programme does not cover.
+    let may = move |path: &AreaPath| {
+        programme_area.contains(path) && vigie_domain::access::authorize(&principal, Permission::FrameworkWrite, Target::InArea(path)).is_ok()
+    };
     let n = results::record_actuals(&s.db, &p, &lines, &may, &auth.actor()).await?;
     Ok(Json(Recorded { recorded: n }))
 }

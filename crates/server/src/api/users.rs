@@ -149,8 +149,12 @@ pub struct UserPatch {
 #[utoipa::path(patch, path = "/api/v1/users/{id}", tag = "users", params(("id" = i64, Path)), request_body = UserPatch,
     responses((status = 200, body = User), (status = 400, body = crate::error::Problem), (status = 403, body = crate::error::Problem), (status = 404, body = crate::error::Problem)))]
 async fn patch_user(State(s): State<AppState>, auth: Auth, Path(id): Path<i64>, ApiJson(b): ApiJson<UserPatch>) -> Result<Json<User>, ApiError> {
-    users::get(&s.db, id).await?;
     let own_password_only = id == auth.principal.user_id && b.disabled.is_none() && b.phone.is_none();
+    // Refused before the look-up: without the permission, not even whether the account exists.
+    if !own_password_only {
+        auth.require(Permission::UsersWrite, Target::AnyArea)?;
+    }
+    users::get(&s.db, id).await?;
     if !own_password_only {
         require_over_user(&s, &auth, Permission::UsersWrite, id).await?;
     }
@@ -171,6 +175,7 @@ async fn patch_user(State(s): State<AppState>, auth: Auth, Path(id): Path<i64>, 
 #[utoipa::path(post, path = "/api/v1/users/{id}/grants", tag = "users", params(("id" = i64, Path)), request_body = GrantBody,
     responses((status = 200, body = User), (status = 400, body = crate::error::Problem), (status = 403, body = crate::error::Problem)))]
 async fn add_grant(State(s): State<AppState>, auth: Auth, Path(id): Path<i64>, ApiJson(g): ApiJson<GrantBody>) -> Result<Json<User>, ApiError> {
+    auth.require(Permission::UsersWrite, Target::AnyArea)?;
     users::get(&s.db, id).await?;
     let area = AreaCode::parse(&g.area_code).map_err(|m| ApiError::bad_request("area_code", m))?;
     require_grant(&s, &auth, &g.role, &area).await?;
@@ -207,6 +212,9 @@ pub struct NewToken {
 #[utoipa::path(post, path = "/api/v1/users/{id}/tokens", tag = "users", params(("id" = i64, Path)), request_body = TokenBody,
     responses((status = 201, body = NewToken), (status = 400, body = crate::error::Problem), (status = 403, body = crate::error::Problem)))]
 async fn create_token(State(s): State<AppState>, auth: Auth, Path(id): Path<i64>, ApiJson(b): ApiJson<TokenBody>) -> Result<(StatusCode, Json<NewToken>), ApiError> {
+    if id != auth.principal.user_id {
+        auth.require(Permission::UsersWrite, Target::AnyArea)?;
+    }
     users::get(&s.db, id).await?;
     if id != auth.principal.user_id {
         require_over_user(&s, &auth, Permission::UsersWrite, id).await?;
