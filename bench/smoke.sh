@@ -8,5 +8,6 @@ export OUT=${OUT:-$(mktemp -d /tmp/vigie-bench-smoke.XXXXXX)}
 "$here/ingest/run.sh" --smoke
 SKIP_CENTRAL=1 "$here/ingest/odk-central.sh" --smoke
 "$here/startup/run.sh" --smoke
+"$here/analytics/run.sh" --smoke
 for s in "$here"/*/smoke.sh; do [ -x "$s" ] && "$s"; done   # other benchmarks' own smoke entries
 echo "bench smoke: ok ($OUT)"

@@ -25,3 +25,10 @@ scripts/browser-tests.sh    # the web pages in headless Chromium (tests/browser)
 # ---- Security proofs (issue 10): API conformance against a live server, dependency checks ----
 scripts/schemathesis.sh "${CARGO_TARGET_DIR:-target}/debug/vigie"   # no 5xx, no off-schema answer (a few minutes)
 scripts/deps-check.sh                                                # cargo deny (+ cargo audit); advisories skipped LOUDLY if GitHub is unreachable
+
+# ---- Benchmarks (issue 11): each one's smoke mode on the debug build, so they cannot rot. ----
+# Speed is measured in bench/ (see bench/RESULTS.md), never asserted here: a smoke failure is
+# reported loudly but does not fail the test run.
+if ! VIGIE_BIN="$(cd "${CARGO_TARGET_DIR:-target}" && pwd)/debug/vigie" VIGIE_BENCH_PROFILE=debug timeout 900 bench/smoke.sh; then
+  echo "!!!!!!!!!! BENCH SMOKE FAILED (not a test failure: see the output above) !!!!!!!!!!" >&2
+fi
