@@ -19,6 +19,7 @@ both_backends!(
     directory_consent_and_withdrawal_reach_every_public_output,
     indicators_match_a_hand_computed_example,
     meetings_link_alerts_and_the_web_form_works_without_js,
+    committee_figures_feed_the_results_framework,
 );
 
 fn today(app: &TestApp) -> NaiveDate {
@@ -453,4 +454,47 @@ async fn meetings_link_alerts_and_the_web_form_works_without_js(b: Backend) {
     assert_eq!((m["attendees"].as_i64(), m["women"].as_i64(), m["youth"].as_i64()), (Some(10), Some(6), Some(6)));
     assert_eq!(m["alert_ids"], json!([here]));
     assert_eq!(m["decisions"][0]["due_on"], due);
+}
+
+/// The results framework reads committee figures through its one indicator interface
+/// (`indicator_sources::REGISTRY`): a programme indicator computed by `committees.functional`
+/// and one by `committees.women_share` show the figures the committee records give.
+async fn committee_figures_feed_the_results_framework(b: Backend) {
+    let Some(app) = TestApp::spawn(b).await else { return };
+    let me = app.user_token("suivi.koro", "me_officer", "ML-5").await;
+    let id = committee(&app, &me, "CSC de Koro", "ML-5-KORO", &day(&app, -400),
+        vec![member("Awa Togo", "F", "adult"), member("Fanta Diallo", "F", "youth"), member("Ali Guindo", "M", "adult")]).await;
+    let res = meeting(&app, &me, id, json!({"held_on": day(&app, -10), "agenda": "Sécurité du marché", "attendance": attendance(1, 1, 1, 1)})).await;
+    assert_eq!(res.status(), StatusCode::CREATED, "{}", res.text().await.unwrap());
+    // A dormant committee elsewhere in Mopti: it counts among the committees, not the functional ones.
+    committee(&app, &me, "Commission foncière de Mopti", "ML-5-MOPTI", &day(&app, -400), vec![member("Boubacar Cissé", "M", "elder")]).await;
+
+    let year = vigie_storage::now().date_naive().format("%Y").to_string().parse::<i32>().unwrap();
+    let admin = &app.admin_token;
+    let r = app.post("/api/v1/programmes", admin).json(&json!({"code": "GOUV", "name": "Gouvernance locale", "first_year": year - 1, "last_year": year + 1, "currency": "USD", "area_code": "ML"})).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::CREATED, "{}", r.text().await.unwrap());
+    let results = "level,code,title_fr,parent_code\nresult,R1,Comités fonctionnels,\n";
+    let inds = format!("result_code,output_code,indicator_code,label_fr,unit,baseline,baseline_year,target_{year},cumulative,means_of_verification\nR1,,1.1,Comités fonctionnels,number,0,,1,no,Registre\nR1,,1.2,Femmes parmi les membres,percent,0,,50,no,Registre\n");
+    let body = serde_json::to_vec(&json!({"results": results, "indicators": inds})).unwrap();
+    let r = app.post("/api/v1/programmes/GOUV/import/framework", admin).header("content-type", "application/json").body(body).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK, "{}", r.text().await.unwrap());
+    for (code, label, unit, computer, params) in [
+        ("1.1", "Comités fonctionnels", "number", "committees.functional", json!({})),
+        ("1.2", "Femmes parmi les membres", "percent", "committees.women_share", json!({"among": "members"})),
+    ] {
+        let ind = json!({"indicator": {
+            "code": code, "result": "R1", "output": null, "label": label, "unit": unit,
+            "baseline": {"kind": "missing"}, "baseline_year": null, "baseline_as_written": "", "targets": {},
+            "cumulative": "no", "aggregation": "sum", "means_of_verification": [], "responsible": null, "disaggregations": [], "line": 0},
+            "source": {"kind": "computed", "computer": computer, "params": params}});
+        let r = app.put(&format!("/api/v1/programmes/GOUV/indicators/{code}"), admin).json(&ind).send().await.unwrap();
+        assert_eq!(r.status(), StatusCode::OK, "{}", r.text().await.unwrap());
+    }
+    let r = app.get(&format!("/api/v1/programmes/GOUV/progress?year={year}&area=ML-5"), admin).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let p: Value = r.json().await.unwrap();
+    let actual = |code: &str| p.as_array().unwrap().iter().find(|i| i["code"] == code).unwrap()["actual"].as_str().map(str::to_string);
+    assert_eq!(actual("1.1").as_deref(), Some("1"), "{p}");
+    // Women among current members of Mopti's committees: 2 of 4.
+    assert_eq!(actual("1.2").and_then(|v| v.parse::<f64>().ok()), Some(50.0), "{p}");
 }

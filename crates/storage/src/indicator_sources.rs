@@ -71,6 +71,34 @@ pub static REGISTRY: &[Computer] = &[
         description_en: "Sum of a field of the year's statistical returns (params: dataset, field)",
         compute: |db, p, r| Box::pin(returns_sum(db, p, r)),
     },
+    Computer {
+        key: "committees.functional",
+        required_params: &[],
+        description_fr: "Nombre de comités fonctionnels (réunis au dernier trimestre) à la fin de l'année",
+        description_en: "Number of functional committees (met in the last quarter) at the end of the year",
+        compute: |db, p, r| Box::pin(committees(db, p, r, CommitteeFigure::Functional)),
+    },
+    Computer {
+        key: "committees.women_share",
+        required_params: &["among"],
+        description_fr: "% de femmes parmi les membres ou les participants aux réunions (params : among = members | attendees)",
+        description_en: "% of women among committee members or meeting attendees (params: among = members | attendees)",
+        compute: |db, p, r| Box::pin(committees(db, p, r, CommitteeFigure::Women)),
+    },
+    Computer {
+        key: "committees.youth_share",
+        required_params: &["among"],
+        description_fr: "% de jeunes parmi les membres ou les participants aux réunions (params : among = members | attendees)",
+        description_en: "% of youth among committee members or meeting attendees (params: among = members | attendees)",
+        compute: |db, p, r| Box::pin(committees(db, p, r, CommitteeFigure::Youth)),
+    },
+    Computer {
+        key: "committees.decisions_on_time",
+        required_params: &[],
+        description_fr: "% des décisions de comité dues dans l'année mises en œuvre à temps",
+        description_en: "% of committee decisions due in the year implemented on time",
+        compute: |db, p, r| Box::pin(committees(db, p, r, CommitteeFigure::DecisionsOnTime)),
+    },
 ];
 
 pub fn computer(key: &str) -> Option<&'static Computer> {
@@ -171,4 +199,41 @@ async fn returns_sum(db: &Db, p: &Params, req: &Request<'_>) -> StoreResult<Vec<
         }
     }
     Ok(if any { one(req, total) } else { Vec::new() })
+}
+
+#[derive(Clone, Copy)]
+enum CommitteeFigure {
+    Functional,
+    Women,
+    Youth,
+    DecisionsOnTime,
+}
+
+/// Committee figures (issue 9) for the year, from `governance::indicators`: the same numbers
+/// the committee pages and `/api/v1/indicators/governance` show.
+async fn committees(db: &Db, p: &Params, req: &Request<'_>, figure: CommitteeFigure) -> StoreResult<Vec<Actual>> {
+    use chrono::NaiveDate;
+    let (from, to) = (NaiveDate::from_ymd_opt(req.year, 1, 1).unwrap(), NaiveDate::from_ymd_opt(req.year, 12, 31).unwrap());
+    let period = crate::governance::DayPeriod::new(from, to).map_err(|e| StoreError::Other(format!("{e:?}")))?;
+    let today = crate::now().date_naive();
+    if today < from {
+        return Ok(Vec::new());
+    }
+    let g = crate::governance::indicators(db, &req.area_path, period, today.min(to)).await?;
+    let members = p.get("among").and_then(Value::as_str) != Some("attendees");
+    let ratio = match figure {
+        CommitteeFigure::Functional => return Ok(one(req, Dec::from_int(g.functional_committees as i64))),
+        CommitteeFigure::Women if members => &g.women_among_members,
+        CommitteeFigure::Women => &g.women_among_attendees,
+        CommitteeFigure::Youth if members => &g.youth_among_members,
+        CommitteeFigure::Youth => &g.youth_among_attendees,
+        CommitteeFigure::DecisionsOnTime => &g.decisions_on_time,
+    };
+    if ratio.denominator == 0 {
+        return Ok(Vec::new());
+    }
+    let pct = Ratio::new(ratio.numerator as i128 * 100, ratio.denominator as i128)
+        .and_then(|r| r.round(2, RoundingMode::HalfUp))
+        .map_err(|e| StoreError::Other(format!("{e:?}")))?;
+    Ok(one(req, pct.value))
 }
