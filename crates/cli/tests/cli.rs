@@ -76,19 +76,7 @@ fn help_speaks_french_and_english() {
     assert!(stdout(&sub).contains("Also create an API token, shown once"));
 }
 
-macro_rules! both {
-    ($($name:ident),*) => {$(
-        mod $name {
-            use super::support::Backend;
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn sqlite() { super::$name(Backend::Sqlite).await }
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn postgres() { super::$name(Backend::Postgres).await }
-        }
-    )*};
-}
-
-both!(demo_server_answers_as_the_readme_says, audit_verify_fails_after_a_row_is_edited, area_import_reports_lines_and_imports_nothing_on_error, backup_and_restore_round_trip);
+both_backends!(demo_server_answers_as_the_readme_says, audit_verify_fails_after_a_row_is_edited, area_import_reports_lines_and_imports_nothing_on_error, backup_and_restore_round_trip);
 
 async fn demo_server_answers_as_the_readme_says(b: Backend) {
     let Some(db) = fresh_db(b).await else { return };

@@ -49,19 +49,7 @@ fn early_warning_help_speaks_french_and_english() {
     assert!(out(&fr).contains("Affiche un signalement, ses échanges et ses pièces jointes"), "{}", out(&fr));
 }
 
-macro_rules! both {
-    ($($name:ident),*) => {$(
-        mod $name {
-            use super::support::Backend;
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn sqlite() { super::$name(Backend::Sqlite).await }
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn postgres() { super::$name(Backend::Postgres).await }
-        }
-    )*};
-}
-
-both!(reports_and_alerts_from_the_command_line);
+both_backends!(reports_and_alerts_from_the_command_line);
 
 fn report(cat: &str, area: &str, text: &str, key: &str) -> ReportInput {
     ReportInput {

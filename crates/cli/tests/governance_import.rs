@@ -18,19 +18,7 @@ fn text(b: &[u8]) -> String {
     String::from_utf8_lossy(b).to_string()
 }
 
-macro_rules! both {
-    ($($name:ident),*) => {$(
-        mod $name {
-            use super::support::Backend;
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn sqlite() { super::$name(Backend::Sqlite).await }
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn postgres() { super::$name(Backend::Postgres).await }
-        }
-    )*};
-}
-
-both!(committee_and_directory_imports_are_all_or_nothing_with_line_numbers);
+both_backends!(committee_and_directory_imports_are_all_or_nothing_with_line_numbers);
 
 async fn count(url: &str, table: &str) -> i64 {
     let db = vigie_storage::Db::connect(url).await.unwrap();

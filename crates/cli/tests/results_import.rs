@@ -22,19 +22,7 @@ fn seed(rel: &str) -> String {
     std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/prosmed").join(rel).display().to_string()
 }
 
-macro_rules! both {
-    ($($name:ident),*) => {$(
-        mod $name {
-            use super::support::Backend;
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn sqlite() { super::$name(Backend::Sqlite).await }
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn postgres() { super::$name(Backend::Postgres).await }
-        }
-    )*};
-}
-
-both!(prosmed_imports_from_the_command_line_all_or_nothing);
+both_backends!(prosmed_imports_from_the_command_line_all_or_nothing);
 
 async fn count(url: &str, table: &str) -> i64 {
     let db = vigie_storage::Db::connect(url).await.unwrap();

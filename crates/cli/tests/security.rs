@@ -26,19 +26,7 @@ const CITIZEN_NAME: &str = "Aminata Dembélé";
 const OFFICIAL_NAME: &str = "Commissaire Ibrahim Zerbo";
 const FACTS: &str = "Le chef de poste de Zorokoro exige cinq mille francs";
 
-macro_rules! both {
-    ($($name:ident),*) => {$(
-        mod $name {
-            use super::support::Backend;
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn sqlite() { super::$name(Backend::Sqlite).await }
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn postgres() { super::$name(Backend::Postgres).await }
-        }
-    )*};
-}
-
-both!(secrets_stay_out_of_logs_and_raw_dumps, key_rotation_reseals_every_value, backup_during_writes_is_a_consistent_snapshot);
+both_backends!(secrets_stay_out_of_logs_and_raw_dumps, key_rotation_reseals_every_value, backup_during_writes_is_a_consistent_snapshot);
 
 struct Env {
     db: TestDb,
