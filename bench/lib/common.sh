@@ -20,10 +20,11 @@ vigie_bin() {
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
-# PostgreSQL for benchmarks: VIGIE_BENCH_PG_URL, else the test server of /tmp/pgenv, else none.
+# PostgreSQL for benchmarks: VIGIE_BENCH_PG_URL, else the test server scripts/test.sh started
+# (VIGIE_TEST_PG_URL), else none.
 pg_admin_url() {
   if [ -n "${VIGIE_BENCH_PG_URL:-}" ]; then echo "$VIGIE_BENCH_PG_URL"; return; fi
-  if [ -f /tmp/pgenv ]; then (source /tmp/pgenv; echo "${VIGIE_TEST_PG_URL:-}"); fi
+  echo "${VIGIE_TEST_PG_URL:-}"
 }
 
 # A fresh, empty database URL for BACKEND (sqlite|postgres) named NAME.
