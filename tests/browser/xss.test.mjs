@@ -143,9 +143,11 @@ test("the payload is shown as text on every page, and never runs", async () => {
     "/", "/zones", "/zones/ML-5", "/zones/ML-5-XSS", "/signalements", `/signalements/${ids.report}`, `/signalements/${ids.raw}`,
     "/signalements/nouveau", "/alertes", `/alertes/${ids.alert}`, "/admin/utilisateurs", "/admin/utilisateurs/nouveau",
     "/admin/roles", "/admin/journal", "/admin/journal/verifier", "/connexion",
+    // Issue 8's administration pages: responder names, category labels and keywords.
+    "/admin/escalade", "/admin/escalade?zone=ML-5-XSS", "/admin/categories", "/admin/categories/xss_cat", "/admin/formulaires",
   ];
   // Pages that certainly show a payload: it must be there, as text.
-  const mustShow = ["/zones/ML-5-XSS", `/signalements/${ids.report}`, "/signalements", "/admin/roles"];
+  const mustShow = ["/zones/ML-5-XSS", `/signalements/${ids.report}`, "/signalements", "/admin/roles", "/admin/escalade", "/admin/categories", "/admin/categories/xss_cat"];
   let shown = 0;
   for (const lang of ["fr", "en"]) {
     await page.goto(`${base}/langue/${lang}`);

@@ -208,6 +208,10 @@ async fn submit(s: &AppState, headers: &HeaderMap, token: Option<&str>, mut mult
         Ok(f) => f,
         Err(_) => return error(StatusCode::NOT_FOUND, &format!("Formulaire inconnu / Unknown form: {form_id}")),
     };
+    // A draft or closed version takes no submission (as ODK Central): nothing is stored.
+    if !form_view.open {
+        return error(StatusCode::CONFLICT, &format!("Formulaire fermé aux envois / Form not accepting submissions: {form_id}"));
+    }
     let Ok(form) = XForm::parse(&form_xml) else { return error(StatusCode::INTERNAL_SERVER_ERROR, "form") };
     let sub = match Submission::parse(&doc, &form) {
         Ok(sub) => sub,
@@ -331,16 +335,36 @@ async fn managed_form(s: &AppState, auth: &Auth, id: i64) -> Result<(FormView, X
     Ok((f, form))
 }
 
-async fn parsed_submissions(s: &AppState, f: &FormView, form: &XForm) -> Result<Vec<Submission>, ApiError> {
-    Ok(forms::submission_xml(&s.db, f.id).await?.iter().filter_map(|x| Submission::parse(x, form).ok()).collect())
+/// The submissions of a form this caller may read, parsed, with their ids. A submission is
+/// protected when the report it became is, or when its category answer names a protected
+/// category (also when no report was made); then it needs `cases.read` over its area, as a
+/// protected report does (`visibility::check_report`).
+pub(crate) async fn visible_submissions(s: &AppState, auth: &Auth, f: &FormView, form: &XForm) -> Result<Vec<(i64, Submission)>, ApiError> {
+    let protected_codes: Vec<String> = vigie_storage::categories::list(&s.db).await?.into_iter().filter(|c| c.protected).map(|c| c.code.as_str().to_string()).collect();
+    let category_field = form.find(&IncidentFields::default().category).map(|q| q.path.clone());
+    let mut out = Vec::new();
+    for row in forms::submissions_with_access(&s.db, f.id).await? {
+        let Ok(sub) = Submission::parse(&row.xml, form) else { continue };
+        let answered = category_field.as_ref().and_then(|p| sub.value(p)).map(|v| v.to_cell());
+        let protected = row.report_protected || answered.is_some_and(|c| protected_codes.iter().any(|p| p.eq_ignore_ascii_case(c.trim())));
+        if !protected || vigie_domain::early_warning::visibility::check_report(&auth.principal, Permission::CasesRead, true, row.area_path.as_ref()).is_ok() {
+            out.push((row.id, sub));
+        }
+    }
+    Ok(out)
+}
+
+async fn parsed_submissions(s: &AppState, auth: &Auth, f: &FormView, form: &XForm) -> Result<Vec<Submission>, ApiError> {
+    Ok(visible_submissions(s, auth, f, form).await?.into_iter().map(|(_, sub)| sub).collect())
 }
 
 /// Submissions received for a form, with the report each became (or why not).
 #[utoipa::path(get, path = "/api/v1/forms/{id}/submissions", tag = "forms", params(("id" = i64, Path)),
     responses((status = 200, body = Vec<SubmissionView>), (status = 403, body = crate::error::Problem)))]
 async fn form_submissions(State(s): State<AppState>, auth: Auth, Path(id): Path<i64>) -> Result<Json<Vec<SubmissionView>>, ApiError> {
-    managed_form(&s, &auth, id).await?;
-    Ok(Json(forms::submissions(&s.db, id).await?))
+    let (f, form) = managed_form(&s, &auth, id).await?;
+    let visible: std::collections::HashSet<i64> = visible_submissions(&s, &auth, &f, &form).await?.into_iter().map(|(id, _)| id).collect();
+    Ok(Json(forms::submissions(&s.db, id).await?.into_iter().filter(|v| visible.contains(&v.id)).collect()))
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
@@ -355,7 +379,7 @@ pub struct ExportQuery {
     responses((status = 200, content_type = "text/csv", body = String), (status = 403, body = crate::error::Problem)))]
 async fn form_export(State(s): State<AppState>, auth: Auth, Path(id): Path<i64>, Query(q): Query<ExportQuery>) -> Result<Response, ApiError> {
     let (f, form) = managed_form(&s, &auth, id).await?;
-    let subs = parsed_submissions(&s, &f, &form).await?;
+    let subs = parsed_submissions(&s, &auth, &f, &form).await?;
     let tables = export_tables(&form, &subs);
     let t = match &q.table {
         None => tables.first(),
@@ -370,7 +394,7 @@ async fn form_export(State(s): State<AppState>, auth: Auth, Path(id): Path<i64>,
     responses((status = 200, content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", body = Vec<u8>), (status = 403, body = crate::error::Problem)))]
 async fn form_export_xlsx(State(s): State<AppState>, auth: Auth, Path(id): Path<i64>) -> Result<Response, ApiError> {
     let (f, form) = managed_form(&s, &auth, id).await?;
-    let subs = parsed_submissions(&s, &f, &form).await?;
+    let subs = parsed_submissions(&s, &auth, &f, &form).await?;
     let mut book = rust_xlsxwriter::Workbook::new();
     let xlsx_err = |e: rust_xlsxwriter::XlsxError| {
         tracing::error!(error = %e, "xlsx export");
@@ -411,7 +435,7 @@ pub struct TallyQuery {
     responses((status = 200, body = Vec<Object>), (status = 403, body = crate::error::Problem)))]
 async fn form_tally(State(s): State<AppState>, auth: Auth, Path(id): Path<i64>, Query(q): Query<TallyQuery>) -> Result<Json<Vec<QuestionTally>>, ApiError> {
     let (f, form) = managed_form(&s, &auth, id).await?;
-    let subs = parsed_submissions(&s, &f, &form).await?;
+    let subs = parsed_submissions(&s, &auth, &f, &form).await?;
     Ok(Json(tally(&form, &subs, Some(q.by.as_deref().unwrap_or("commune")))))
 }
 

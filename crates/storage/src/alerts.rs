@@ -297,6 +297,8 @@ pub struct RuleView {
     pub min_severity: i32,
     pub area_code: String,
     pub levels: Vec<LevelSpec>,
+    /// A disabled rule is kept (and listed) but no longer escalates anything.
+    pub disabled: bool,
 }
 
 fn to_domain_levels(levels: &[LevelSpec]) -> Result<Vec<ResponderLevel>, Invalid> {
@@ -319,36 +321,75 @@ fn to_domain_levels(levels: &[LevelSpec]) -> Result<Vec<ResponderLevel>, Invalid
         .collect()
 }
 
-pub async fn create_rule(db: &Db, category: Option<&str>, min_severity: i32, area: &AreaCode, levels: Vec<LevelSpec>, actor: &Actor) -> StoreResult<RuleView> {
+/// A rule as checked by the domain before it is stored: category, severity, area and levels.
+async fn checked_rule(db: &Db, category: Option<&str>, min_severity: i32, area: &AreaCode, levels: &[LevelSpec]) -> StoreResult<Option<CategoryCode>> {
     let cat = category.map(|c| CategoryCode::parse(c).map_err(|m| Invalid::new("category_code", Msg::from(m)))).transpose()?;
     let sev = Severity::from_level(min_severity.clamp(0, 255) as u8).map_err(|m| Invalid::new("min_severity", Msg::from(m)))?;
     let path = crate::areas::path_of(db, area, "area_code").await?;
-    EscalationRule::new(cat.clone(), sev, path, to_domain_levels(&levels)?).map_err(|m| Invalid::new("levels", Msg::from(m)))?;
+    EscalationRule::new(cat.clone(), sev, path, to_domain_levels(levels)?).map_err(|m| Invalid::new("levels", Msg::from(m)))?;
+    Ok(cat)
+}
+
+pub async fn create_rule(db: &Db, category: Option<&str>, min_severity: i32, area: &AreaCode, levels: Vec<LevelSpec>, actor: &Actor) -> StoreResult<RuleView> {
+    let cat = checked_rule(db, category, min_severity, area, &levels).await?;
     let mut tx = db.begin().await?;
     let id: i64 = run_tx!(&mut tx, c => sqlx::query_scalar("INSERT INTO escalation_rules (category_code, min_severity, area_code, levels, created_at) VALUES ($1,$2,$3,$4,$5) RETURNING id")
         .bind(cat.as_ref().map(|c| c.as_str().to_string())).bind(min_severity).bind(area.as_str()).bind(serde_json::to_string(&levels).unwrap()).bind(crate::now())
         .fetch_one(&mut **c).await?);
     audit::append(&mut tx, actor, "escalation_rule.create", "escalation_rule", &id.to_string(), serde_json::json!({"area": area, "category": category, "levels": levels.len()})).await?;
     tx.commit().await?;
-    Ok(RuleView { id, category_code: category.map(str::to_string), min_severity, area_code: area.to_string(), levels })
+    Ok(RuleView { id, category_code: category.map(str::to_string), min_severity, area_code: area.to_string(), levels, disabled: false })
 }
 
+/// Replaces a rule's category, severity, area and levels (the audit entry keeps the old ones).
+pub async fn update_rule(db: &Db, id: i64, category: Option<&str>, min_severity: i32, area: &AreaCode, levels: Vec<LevelSpec>, actor: &Actor) -> StoreResult<RuleView> {
+    let before = get_rule(db, id).await?.0;
+    let cat = checked_rule(db, category, min_severity, area, &levels).await?;
+    let mut tx = db.begin().await?;
+    run_tx!(&mut tx, c => { sqlx::query("UPDATE escalation_rules SET category_code = $2, min_severity = $3, area_code = $4, levels = $5, updated_at = $6 WHERE id = $1")
+        .bind(id).bind(cat.as_ref().map(|c| c.as_str().to_string())).bind(min_severity).bind(area.as_str()).bind(serde_json::to_string(&levels).unwrap()).bind(crate::now())
+        .execute(&mut **c).await?; });
+    audit::append(&mut tx, actor, "escalation_rule.update", "escalation_rule", &id.to_string(), serde_json::json!({"before": before, "area": area, "category": category, "levels": levels.len()})).await?;
+    tx.commit().await?;
+    Ok(RuleView { id, category_code: category.map(str::to_string), min_severity, area_code: area.to_string(), levels, disabled: before.disabled })
+}
+
+/// Disables a rule (alerts it covered fall to the next most specific rule) or enables it again.
+pub async fn set_rule_disabled(db: &Db, id: i64, disabled: bool, actor: &Actor) -> StoreResult<RuleView> {
+    get_rule(db, id).await?;
+    let mut tx = db.begin().await?;
+    let now = crate::now();
+    run_tx!(&mut tx, c => { sqlx::query("UPDATE escalation_rules SET disabled_at = $2, updated_at = $3 WHERE id = $1")
+        .bind(id).bind(disabled.then_some(now)).bind(now).execute(&mut **c).await?; });
+    let action = if disabled { "escalation_rule.disable" } else { "escalation_rule.enable" };
+    audit::append(&mut tx, actor, action, "escalation_rule", &id.to_string(), serde_json::json!({})).await?;
+    tx.commit().await?;
+    Ok(get_rule(db, id).await?.0)
+}
+
+type RuleRow = (i64, Option<String>, i32, String, String, String, bool);
+const RULE_SELECT: &str = "SELECT r.id, r.category_code, r.min_severity, r.area_code, r.levels, a.path, r.disabled_at IS NOT NULL FROM escalation_rules r JOIN areas a ON a.code = r.area_code";
+
+fn rule_of((id, category_code, min_severity, area_code, levels, path, disabled): RuleRow) -> (RuleView, AreaPath) {
+    (RuleView { id, category_code, min_severity, area_code, levels: serde_json::from_str(&levels).unwrap_or_default(), disabled }, AreaPath(path))
+}
+
+/// One rule and the path of its area (disabled or not).
+pub async fn get_rule(db: &Db, id: i64) -> StoreResult<(RuleView, AreaPath)> {
+    let row: Option<RuleRow> = run!(&db.write, c => sqlx::query_as(&format!("{RULE_SELECT} WHERE r.id = $1")).bind(id).fetch_optional(c).await?);
+    row.map(rule_of).ok_or(StoreError::NotFound)
+}
+
+/// Every rule, disabled ones included (flagged), oldest first.
 pub async fn list_rules(db: &Db) -> StoreResult<Vec<(RuleView, AreaPath)>> {
-    let rows: Vec<(i64, Option<String>, i32, String, String, String)> = run!(&db.read, c => sqlx::query_as(
-        "SELECT r.id, r.category_code, r.min_severity, r.area_code, r.levels, a.path FROM escalation_rules r JOIN areas a ON a.code = r.area_code ORDER BY r.id"
-    ).fetch_all(c).await?);
-    Ok(rows
-        .into_iter()
-        .map(|(id, category_code, min_severity, area_code, levels, path)| {
-            (RuleView { id, category_code, min_severity, area_code, levels: serde_json::from_str(&levels).unwrap_or_default() }, AreaPath(path))
-        })
-        .collect())
+    let rows: Vec<RuleRow> = run!(&db.read, c => sqlx::query_as(&format!("{RULE_SELECT} ORDER BY r.id")).fetch_all(c).await?);
+    Ok(rows.into_iter().map(rule_of).collect())
 }
 
 /// The escalation rules as the domain reads them (to name the levels of an alert's escalation).
 pub async fn rules(db: &Db) -> StoreResult<Vec<EscalationRule>> {
     let mut out = Vec::new();
-    for (r, path) in list_rules(db).await? {
+    for (r, path) in list_rules(db).await?.into_iter().filter(|(r, _)| !r.disabled) {
         let cat = r.category_code.as_deref().and_then(|c| CategoryCode::parse(c).ok());
         let Ok(sev) = Severity::from_level(r.min_severity as u8) else { continue };
         let Ok(levels) = to_domain_levels(&r.levels) else { continue };

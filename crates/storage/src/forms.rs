@@ -20,14 +20,26 @@ pub struct FormView {
     pub purpose: String,
     pub md5: String,
     pub area_code: String,
+    /// Offered to phones (the same as `state == "open"`).
     pub open: bool,
+    /// draft (uploaded, not yet offered), open, or closed (no longer offered; submissions kept).
+    pub state: String,
+    /// Submissions received for this version.
+    pub submissions: i64,
 }
 
-const COLS: &str = "id, form_id, version, title, purpose, md5, area_code, open";
+const COLS: &str = "id, form_id, version, title, purpose, md5, area_code, open, \
+    CASE WHEN open THEN 'open' WHEN closed_at IS NULL THEN 'draft' ELSE 'closed' END AS state, \
+    (SELECT COUNT(*) FROM submissions s WHERE s.form_pk = forms.id) AS submissions";
 
-/// Stores a new form (or a new version of one). The XForm is parsed first: a form the
-/// submission parser could not read is refused at the door.
+/// Stores a new form (or a new version of one), open to phones at once. The XForm is parsed
+/// first: a form the submission parser could not read is refused at the door.
 pub async fn create(db: &Db, xml: &[u8], purpose: &str, area: &AreaCode, actor: &Actor) -> StoreResult<FormView> {
+    create_as(db, xml, purpose, area, true, actor).await
+}
+
+/// Stores a new form as a draft (`open == false`) or open; see [`create`].
+pub async fn create_as(db: &Db, xml: &[u8], purpose: &str, area: &AreaCode, open: bool, actor: &Actor) -> StoreResult<FormView> {
     let form = XForm::parse(xml).map_err(|e| Invalid::new(format!("xform{}", if e.path.is_empty() { String::new() } else { format!(":{}", e.path) }), Msg::from(e.msg)))?;
     if !["incident", "survey"].contains(&purpose) {
         return Err(Invalid::new("purpose", Msg::InvalidName).into());
@@ -36,10 +48,10 @@ pub async fn create(db: &Db, xml: &[u8], purpose: &str, area: &AreaCode, actor: 
     let md5 = md5_hash(xml);
     let mut tx = db.begin().await?;
     let id: i64 = run_tx!(&mut tx, c => sqlx::query_scalar(
-        "INSERT INTO forms (form_id, version, title, purpose, xml, md5, area_code, created_at) VALUES ($1,$2,$3,$4,$5,$6,$7,$8) RETURNING id"
-    ).bind(&form.form_id).bind(form.version.clone().unwrap_or_default()).bind(&form.title).bind(purpose).bind(xml).bind(&md5).bind(area.as_str()).bind(crate::now())
+        "INSERT INTO forms (form_id, version, title, purpose, xml, md5, area_code, created_at, open) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9) RETURNING id"
+    ).bind(&form.form_id).bind(form.version.clone().unwrap_or_default()).bind(&form.title).bind(purpose).bind(xml).bind(&md5).bind(area.as_str()).bind(crate::now()).bind(open)
      .fetch_one(&mut **c).await)?;
-    audit::append(&mut tx, actor, "form.create", "form", &id.to_string(), serde_json::json!({"form_id": form.form_id, "version": form.version, "purpose": purpose})).await?;
+    audit::append(&mut tx, actor, "form.create", "form", &id.to_string(), serde_json::json!({"form_id": form.form_id, "version": form.version, "purpose": purpose, "open": open})).await?;
     tx.commit().await?;
     get(db, id).await
 }
@@ -68,6 +80,35 @@ pub async fn list_for(db: &Db, scope: &[AreaPath]) -> StoreResult<Vec<(FormView,
         out.push((f, path));
     }
     Ok(out)
+}
+
+/// Every version of every form, any state, whose area lies within `scope` (what a form
+/// manager of that scope may publish, close and export), newest first.
+pub async fn list_managed(db: &Db, scope: &[AreaPath]) -> StoreResult<Vec<(FormView, AreaPath)>> {
+    let rows: Vec<(i64, String)> = run!(&db.read, c => sqlx::query_as(
+        "SELECT f.id, a.path FROM forms f JOIN areas a ON a.code = f.area_code ORDER BY f.form_id, f.id DESC"
+    ).fetch_all(c).await?);
+    let mut out = Vec::new();
+    for (id, path) in rows {
+        let path = AreaPath(path);
+        if scope.iter().any(|s| s.contains(&path)) {
+            out.push((get(db, id).await?, path));
+        }
+    }
+    Ok(out)
+}
+
+/// Publishes a form version (phones get it) or closes it (no longer offered; its submissions
+/// stay). Publishing a version leaves older open versions as they are: phones get the newest.
+pub async fn set_open(db: &Db, id: i64, open: bool, actor: &Actor) -> StoreResult<FormView> {
+    let before = get(db, id).await?;
+    let mut tx = db.begin().await?;
+    run_tx!(&mut tx, c => { sqlx::query("UPDATE forms SET open = $2, closed_at = $3 WHERE id = $1")
+        .bind(id).bind(open).bind((!open).then(crate::now)).execute(&mut **c).await?; });
+    let action = if open { "form.publish" } else { "form.close" };
+    audit::append(&mut tx, actor, action, "form", &id.to_string(), serde_json::json!({"form_id": before.form_id, "version": before.version, "was": before.state})).await?;
+    tx.commit().await?;
+    get(db, id).await
 }
 
 /// The XForm bytes of the newest open version of `form_id` (or of that exact version).
@@ -143,6 +184,33 @@ pub async fn link_report(db: &Db, submission_id: i64, report_id: Option<i64>, in
 /// The raw XML of every submission of a form, oldest first (for export and tallies).
 pub async fn submission_xml(db: &Db, form_pk: i64) -> StoreResult<Vec<Vec<u8>>> {
     Ok(run!(&db.read, c => sqlx::query_scalar("SELECT xml FROM submissions WHERE form_pk = $1 ORDER BY id").bind(form_pk).fetch_all(c).await?))
+}
+
+/// A submission with what decides who may see it: the area it is placed in (its own, else its
+/// report's) and whether the report it became is protected.
+#[derive(Debug, Clone)]
+pub struct SubmissionAccess {
+    pub id: i64,
+    pub xml: Vec<u8>,
+    pub area_path: Option<AreaPath>,
+    pub report_protected: bool,
+}
+
+/// Every submission of a form with its access facts, oldest first.
+pub async fn submissions_with_access(db: &Db, form_pk: i64) -> StoreResult<Vec<SubmissionAccess>> {
+    // `flags` and `category_code` are the report's: submissions and areas have no such columns.
+    let sql = format!(
+        "SELECT s.id, s.xml, COALESCE(a.path, r.area_path) AS area_path, \
+         CASE WHEN r.id IS NULL THEN FALSE ELSE {} END AS protected \
+         FROM submissions s LEFT JOIN areas a ON a.code = s.area_code LEFT JOIN reports r ON r.id = s.report_id \
+         WHERE s.form_pk = $1 ORDER BY s.id",
+        crate::reports::PROTECTED_SQL
+    );
+    let rows: Vec<(i64, Vec<u8>, Option<String>, bool)> = run!(&db.read, c => sqlx::query_as(&sql).bind(form_pk).fetch_all(c).await?);
+    Ok(rows
+        .into_iter()
+        .map(|(id, xml, path, report_protected)| SubmissionAccess { id, xml, area_path: path.filter(|p| !p.is_empty()).map(AreaPath), report_protected })
+        .collect())
 }
 
 #[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]

@@ -249,12 +249,21 @@ async fn receipt_evidence(State(s): State<AppState>, src: Source, ApiJson(b): Ap
         return Err(ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, Msg::BodyTooLarge { max_bytes: max }).field("content_base64"));
     }
     let bytes = base64::engine::general_purpose::STANDARD.decode(b.content_base64.trim()).map_err(|e| ApiError::bad_request("content_base64", Msg::InvalidJson { reason: e.to_string() }))?;
+    let e = add_holder_evidence(&s, id, &b.file_name, &b.content_type, &bytes, "content_base64").await?;
+    Ok((StatusCode::CREATED, Json(e)))
+}
+
+/// Adds the receipt holder's file to case `id` (type sniffed from its bytes, sealed at rest by
+/// `cases::add_evidence`); a refusal stores nothing and is audit-logged with its reason only.
+/// Shared by the API and the follow-up page; `field` names the file in the caller's terms.
+pub(crate) async fn add_holder_evidence(s: &AppState, id: i64, file_name: &str, content_type: &str, bytes: &[u8], field: &str) -> Result<EvidenceView, ApiError> {
+    let max = cases::MAX_EVIDENCE_BYTES as usize;
     if bytes.len() > max {
         cases::audit_refusal(&s.db, "evidence", "too_large").await?;
-        return Err(ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, Msg::BodyTooLarge { max_bytes: max }).field("content_base64"));
+        return Err(ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, Msg::BodyTooLarge { max_bytes: max }).field(field));
     }
-    match cases::add_evidence(&s.db, id, &b.file_name, &b.content_type, &bytes, &Actor::system("receipt_holder"), s.now()).await {
-        Ok(e) => Ok((StatusCode::CREATED, Json(e))),
+    match cases::add_evidence(&s.db, id, file_name, content_type, bytes, &Actor::system("receipt_holder"), s.now()).await {
+        Ok(e) => Ok(e),
         Err(e) => {
             cases::audit_refusal(&s.db, "evidence", "invalid").await?;
             Err(e.into())

@@ -35,6 +35,8 @@ pub fn router() -> Router<AppState> {
         .route("/dossiers/{id}/questions", post(ask))
         .route("/dossiers/{id}/affectation", post(assign))
         .route("/dossiers/{id}/publication", post(publish))
+        .route("/dossiers/{id}/exclusion", post(exclude))
+        .route("/dossiers/{id}/orientation", post(refer))
 }
 
 const PER_PAGE: i64 = 25;
@@ -216,17 +218,31 @@ async fn render_detail(s: &AppState, page: &Page, id: i64, x: Extras) -> WebResu
     // Handlers a supervisor may assign: `cases.handle` over the case's area, the case's desk,
     // not excluded (storage checks all three again).
     let mut candidates = Vec::new();
+    // Handlers a supervisor may exclude (conflict of interest): anyone handling cases of this
+    // area who is not excluded yet, assigned or not, at any desk (a referral may bring them in).
+    let mut excludable = Vec::new();
+    let mut desks = Vec::new();
     if supervisor {
         let roots = vigie_storage::areas::root_paths(&s.db).await?;
         for u in vigie_storage::users::list(&s.db, &roots, 1, 500).await?.items {
-            if u.disabled || v.assigned_user_ids.contains(&u.id) {
+            if u.disabled {
                 continue;
             }
             let Some(p) = vigie_storage::users::principal(&s.db, u.id).await? else { continue };
             let handles = authorize(&p, Permission::CasesHandle, Target::InArea(&h.area_path)).is_ok();
+            if !handles || u.id == me || cases::relation(&s.db, id, u.id).await?.excluded {
+                continue;
+            }
+            excludable.push(context! { id => u.id, name => u.display_name, username => u.username });
             let same_desk = h.desk_org_id.is_none_or(|d| u.org_id == Some(d));
-            if handles && same_desk && !cases::relation(&s.db, id, u.id).await?.excluded {
+            if same_desk && !v.assigned_user_ids.contains(&u.id) {
                 candidates.push(context! { id => u.id, name => u.display_name, username => u.username });
+            }
+        }
+        // Desks a case may be referred to: the organisations in Vigie other than its own.
+        for o in vigie_storage::orgs::list(&s.db, &roots, None, 1, 500).await?.items {
+            if Some(o.id) != h.desk_org_id {
+                desks.push(context! { id => o.id, name => o.name });
             }
         }
     }
@@ -251,7 +267,10 @@ async fn render_detail(s: &AppState, page: &Page, id: i64, x: Extras) -> WebResu
         x.status.unwrap_or(StatusCode::OK),
         "case.html",
         context! {
-            c => case, timeline, steps, messages, can_handle, supervisor, candidates, can_publish, evidence,
+            c => case, timeline, steps, messages, can_handle, supervisor, candidates, can_publish, evidence, excludable, desks,
+            exclude_errors => form_errors("exclusion"), refer_errors => form_errors("orientation"),
+            exclude_reason => x.values.get("motif").cloned().filter(|_| x.form == "exclusion").unwrap_or_default(),
+            refer_institution => x.values.get("institution").cloned().filter(|_| x.form == "orientation").unwrap_or_default(),
             question => x.values.get("question").cloned().filter(|_| x.form == "question").unwrap_or_default(),
             question_errors => form_errors("question"), assign_errors => form_errors("affectation"), publish_errors => form_errors("publication"),
             done => x.done,
@@ -262,7 +281,7 @@ async fn render_detail(s: &AppState, page: &Page, id: i64, x: Extras) -> WebResu
 async fn detail(State(s): State<AppState>, page: Page, Path(id): Path<String>, Query(q): Query<DetailQuery>) -> WebResult {
     let id = parse_id(&id)?;
     // The notice's key, only for the actions this page knows.
-    let done = q.fait.filter(|f| ["etape", "question", "affectation", "publication"].contains(&f.as_str())).map(|f| format!("cases.done.{f}"));
+    let done = q.fait.filter(|f| ["etape", "question", "affectation", "publication", "exclusion", "orientation"].contains(&f.as_str())).map(|f| format!("cases.done.{f}"));
     render_detail(&s, &page, id, Extras { done, ..Default::default() }).await
 }
 
@@ -342,4 +361,42 @@ async fn publish(State(s): State<AppState>, Path(id): Path<String>, form: FormPo
     }
     .await;
     after(&s, page, id, "publication", HashMap::new(), result, "publication").await
+}
+
+/// A supervisor excludes a handler from the case (conflict of interest), with a reason; the
+/// same checks and storage call as `POST /api/v1/cases/{id}/exclusions` (audited there).
+async fn exclude(State(s): State<AppState>, Path(id): Path<String>, form: FormPost) -> WebResult {
+    let id = parse_id(&id)?;
+    let page = &form.page;
+    let reason = form.get("motif").to_string();
+    let user = form.get("charge").trim().parse::<i64>().ok();
+    let result = async {
+        let h = load_for(&s, &page.auth, id, Permission::CasesHandle).await?;
+        require_supervisor(&page.auth, &h.area_path)?;
+        let user = user.ok_or_else(|| ApiError::bad_request("user_id", vigie_domain::Msg::Required))?;
+        cases::exclude(&s.db, id, user, &reason, &page.auth.actor(), s.now()).await.map_err(ApiError::from)
+    }
+    .await;
+    after(&s, page, id, "exclusion", HashMap::from([("motif".to_string(), reason.clone())]), result, "exclusion").await
+}
+
+/// A supervisor refers the case to another desk in Vigie or to an outside institution; the
+/// same checks and storage call as `POST /api/v1/cases/{id}/referral` (audited there).
+async fn refer(State(s): State<AppState>, Path(id): Path<String>, form: FormPost) -> WebResult {
+    let id = parse_id(&id)?;
+    let page = &form.page;
+    let institution = form.get("institution").trim().to_string();
+    let desk = form.get("bureau").trim().to_string();
+    let result = async {
+        let h = load_for(&s, &page.auth, id, Permission::CasesHandle).await?;
+        require_supervisor(&page.auth, &h.area_path)?;
+        let desk = match desk.as_str() {
+            "" => None,
+            d => Some(d.parse::<i64>().map_err(|_| ApiError::bad_request("desk_org_id", vigie_domain::Msg::UnknownOrganisation))?),
+        };
+        let institution = Some(institution.as_str()).filter(|t| !t.is_empty());
+        cases::refer(&s.db, id, desk, institution, &page.auth.actor(), s.now()).await.map_err(ApiError::from)
+    }
+    .await;
+    after(&s, page, id, "orientation", HashMap::from([("institution".to_string(), institution.clone())]), result, "orientation").await
 }

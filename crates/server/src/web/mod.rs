@@ -34,6 +34,11 @@ pub mod chart;
 pub mod i18n_cases_map;
 pub mod map;
 pub mod public;
+// Administration of issue 8: escalation rules, categories, ODK forms.
+pub mod categories;
+pub mod escalation;
+pub mod forms;
+pub mod i18n_admin;
 
 use crate::auth::{session_auth, same_secret, Auth};
 use crate::error::ApiError;
@@ -61,6 +66,9 @@ pub fn router() -> Router<AppState> {
         .merge(cases::router())
         .merge(map::router())
         .merge(public::router())
+        .merge(escalation::router())
+        .merge(categories::router())
+        .merge(forms::router())
         .route("/static/{version}/{*path}", axum::routing::get(assets::serve))
         .layer(axum::middleware::from_fn(render_errors))
         .layer(tower_http::compression::CompressionLayer::new())
@@ -139,6 +147,9 @@ impl Page {
                 directory => true,
                 cases => self.can(CasesRead),
                 map => self.can(ReportsRead),
+                escalation => self.can(AlertsRaise),
+                categories => self.can(TaxonomyWrite),
+                forms => self.can(FormsManage),
             },
         }
     }

@@ -41,6 +41,8 @@ pub fn router() -> Router<AppState> {
         .route("/denoncer", get(denounce_form).post(denounce_post))
         .route("/suivi", get(follow_form).post(follow_post))
         .route("/suivi/reponse", axum::routing::post(answer_post))
+        // The evidence limit plus room for the other fields and the multipart framing.
+        .route("/suivi/piece", axum::routing::post(evidence_post).layer(axum::extract::DefaultBodyLimit::max(cases::MAX_EVIDENCE_BYTES as usize + 16 * 1024)))
         .route("/transparence", get(transparency))
         .route("/transparence/regions.geojson", get(transparency_geojson))
 }
@@ -193,7 +195,18 @@ async fn follow_form(State(s): State<AppState>, headers: HeaderMap) -> WebResult
 }
 
 /// The status page for a code, or the code form with the reason it was refused.
-async fn follow_view(s: &AppState, src: &Source, lang: Lang, code: &str, answered: bool, answer: &str, answer_errors: Vec<FieldError>) -> WebResult {
+/// What the follow-up page says after an action on it.
+#[derive(Default)]
+struct FollowExtras {
+    answered: bool,
+    answer: String,
+    answer_errors: Vec<FieldError>,
+    evidence_added: bool,
+    evidence_errors: Vec<FieldError>,
+    status: Option<StatusCode>,
+}
+
+async fn follow_view(s: &AppState, src: &Source, lang: Lang, code: &str, x: FollowExtras) -> WebResult {
     match holder_case(s, src, code).await {
         Ok(id) => {
             let v = cases::holder_view(&s.db, id).await?;
@@ -205,8 +218,12 @@ async fn follow_view(s: &AppState, src: &Source, lang: Lang, code: &str, answere
                 status => if lang == Lang::Fr { &v.status.fr } else { &v.status.en },
                 closed => v.closed, opened_at => v.opened_at, outcome => v.published_outcome, messages, waiting,
             };
-            let status = if answer_errors.is_empty() { StatusCode::OK } else { StatusCode::BAD_REQUEST };
-            form_page(s, lang, status, "/suivi", "public_follow.html", context! { view, code, errors => Vec::<FieldError>::new(), answered, answer, answer_errors })
+            let status = x.status.unwrap_or(if x.answer_errors.is_empty() { StatusCode::OK } else { StatusCode::BAD_REQUEST });
+            let ctx = context! {
+                view, code, errors => Vec::<FieldError>::new(), answered => x.answered, answer => x.answer, answer_errors => x.answer_errors,
+                evidence_added => x.evidence_added, evidence_errors => x.evidence_errors, max_kb => cases::MAX_EVIDENCE_BYTES / 1024,
+            };
+            form_page(s, lang, status, "/suivi", "public_follow.html", ctx)
         }
         Err(e) if shown_on_form(&e) => {
             form_page(s, lang, e.status, "/suivi", "public_follow.html", context! { view => Value::from(()), code, errors => field_errors(&e, lang) })
@@ -218,7 +235,7 @@ async fn follow_view(s: &AppState, src: &Source, lang: Lang, code: &str, answere
 async fn follow_post(State(s): State<AppState>, src: Source, req: Request) -> Result<Response, Response> {
     let (headers, fields) = checked_form(&s, req).await?;
     let code = form_get(&fields, "code").trim().to_string();
-    follow_view(&s, &src, lang_of(&headers), &code, false, "", Vec::new()).await.map_err(IntoResponse::into_response)
+    follow_view(&s, &src, lang_of(&headers), &code, FollowExtras::default()).await.map_err(IntoResponse::into_response)
 }
 
 async fn answer_post(State(s): State<AppState>, src: Source, req: Request) -> Result<Response, Response> {
@@ -232,8 +249,72 @@ async fn answer_post(State(s): State<AppState>, src: Source, req: Request) -> Re
     }
     .await;
     let page = match result {
-        Ok(_) => follow_view(&s, &src, lang, &code, true, "", Vec::new()).await,
-        Err(e) if e.status == StatusCode::BAD_REQUEST => follow_view(&s, &src, lang, &code, false, &body, field_errors(&e, lang)).await,
+        Ok(_) => follow_view(&s, &src, lang, &code, FollowExtras { answered: true, ..Default::default() }).await,
+        Err(e) if e.status == StatusCode::BAD_REQUEST => {
+            follow_view(&s, &src, lang, &code, FollowExtras { answer: body.clone(), answer_errors: field_errors(&e, lang), ..Default::default() }).await
+        }
+        Err(e) if shown_on_form(&e) => {
+            form_page(&s, lang, e.status, "/suivi", "public_follow.html", context! { view => Value::from(()), code, errors => field_errors(&e, lang) })
+        }
+        Err(e) => Err(e.into()),
+    };
+    page.map_err(IntoResponse::into_response)
+}
+
+/// `multipart/form-data`: `csrf`, `code`, `fichier`. The receipt holder adds a photo or voice
+/// note through the API's own path (`add_holder_evidence`: size limit, type from the bytes,
+/// sealed at rest); a refused file is named on the page and nothing is stored.
+async fn evidence_post(State(s): State<AppState>, src: Source, req: Request) -> Result<Response, Response> {
+    use axum::extract::FromRequest;
+    use crate::api::events::multipart_error;
+    let headers = req.headers().clone();
+    let lang = lang_of(&headers);
+    let mut multipart = axum::extract::Multipart::from_request(req, &s)
+        .await
+        .map_err(|_| WebError(ApiError::new(StatusCode::UNSUPPORTED_MEDIA_TYPE, vigie_domain::Msg::UnsupportedMediaType)).into_response())?;
+    let (mut csrf, mut code, mut file) = (String::new(), String::new(), None);
+    let read = async {
+        while let Some(field) = multipart.next_field().await.map_err(multipart_error)? {
+            match field.name() {
+                Some("csrf") => csrf = field.text().await.map_err(multipart_error)?,
+                Some("code") => code = field.text().await.map_err(multipart_error)?.trim().to_string(),
+                Some("fichier") => {
+                    let name = field.file_name().unwrap_or("").to_string();
+                    let ct = field.content_type().unwrap_or("").to_string();
+                    file = Some((name, ct, field.bytes().await.map_err(multipart_error)?));
+                }
+                _ => {}
+            }
+        }
+        Ok::<_, ApiError>(())
+    }
+    .await;
+    // The double-submit token first, before the code or the file are looked at.
+    let cookie = crate::auth::cookie(&headers, FORM_COOKIE).unwrap_or("");
+    if cookie.is_empty() || !same_secret(&csrf, cookie) {
+        return Err(WebError(vigie_domain::Msg::CsrfMissing.into()).into_response());
+    }
+    let result = async {
+        let id = holder_case(&s, &src, &code).await?;
+        // A body cut at the limit is a file too large: said so, audited, nothing stored.
+        if let Err(e) = read {
+            if e.status == StatusCode::PAYLOAD_TOO_LARGE {
+                cases::audit_refusal(&s.db, "evidence", "too_large").await?;
+                let max = cases::MAX_EVIDENCE_BYTES as usize;
+                return Err(ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, vigie_domain::Msg::BodyTooLarge { max_bytes: max }).field("fichier"));
+            }
+            return Err(e);
+        }
+        let (name, ct, bytes) = file.filter(|f| !f.2.is_empty()).ok_or_else(|| ApiError::bad_request("fichier", vigie_domain::Msg::Required))?;
+        crate::api::public::add_holder_evidence(&s, id, &name, &ct, &bytes, "fichier").await
+    }
+    .await;
+    let page = match result {
+        Ok(_) => follow_view(&s, &src, lang, &code, FollowExtras { evidence_added: true, ..Default::default() }).await,
+        Err(e) if e.status == StatusCode::BAD_REQUEST || e.status == StatusCode::PAYLOAD_TOO_LARGE || e.status == StatusCode::UNPROCESSABLE_ENTITY => {
+            let x = FollowExtras { evidence_errors: field_errors(&e, lang), status: Some(e.status), ..Default::default() };
+            follow_view(&s, &src, lang, &code, x).await
+        }
         Err(e) if shown_on_form(&e) => {
             form_page(&s, lang, e.status, "/suivi", "public_follow.html", context! { view => Value::from(()), code, errors => field_errors(&e, lang) })
         }

@@ -39,6 +39,11 @@ pub(crate) const TEMPLATES: &[(&str, &str)] = &[
     ("public_receipt.html", include_str!("../../templates/public_receipt.html")),
     ("public_follow.html", include_str!("../../templates/public_follow.html")),
     ("public_transparency.html", include_str!("../../templates/public_transparency.html")),
+    ("escalation_rules.html", include_str!("../../templates/escalation_rules.html")),
+    ("escalation_rule_form.html", include_str!("../../templates/escalation_rule_form.html")),
+    ("categories.html", include_str!("../../templates/categories.html")),
+    ("category_form.html", include_str!("../../templates/category_form.html")),
+    ("forms.html", include_str!("../../templates/forms.html")),
 ];
 
 fn lang_of(state: &State) -> Lang {

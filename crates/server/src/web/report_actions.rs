@@ -141,7 +141,7 @@ async fn split(State(s): State<AppState>, Path(id): Path<String>, form: FormPost
 }
 
 /// The signed-in reader of a multipart form (whose CSRF field is checked once it is read).
-async fn multipart_page(parts: &axum::http::request::Parts, s: &AppState) -> Result<Page, WebError> {
+pub(super) async fn multipart_page(parts: &axum::http::request::Parts, s: &AppState) -> Result<Page, WebError> {
     let (auth, csrf) = session_auth(s, &parts.headers).await?;
     let display_name = vigie_storage::users::get(&s.db, auth.principal.user_id).await.map(|u| u.display_name).unwrap_or_else(|_| auth.principal.username.clone());
     let path = parts.uri.path().to_string();
