@@ -66,7 +66,7 @@ async fn list(State(s): State<AppState>, page: Page, Query(q): Query<ListQuery>)
         .map(|c| {
             context! {
                 code => c.code.as_str(), label => c.label(page.lang), other_label => c.label(other(page.lang)),
-                family => family_name(c.family), severity => severity_label(c.default_severity.level() as i32, page.lang),
+                family => super::i18n::t(&format!("family.{}", family_name(c.family)), page.lang), severity => severity_label(c.default_severity.level() as i32, page.lang),
                 protected => c.protected, keywords => c.keywords,
             }
         })

@@ -19,7 +19,7 @@ use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Redirect};
 use axum::routing::{get, post};
 use axum::Router;
-use minijinja::context;
+use minijinja::{context, Value};
 use serde::{Deserialize, Serialize};
 use vigie_domain::access::{Permission, Target};
 use vigie_domain::area::AreaCode;
@@ -64,10 +64,11 @@ async fn render_list(
     errors: Vec<FieldError>,
 ) -> WebResult {
     let scope = page.auth.scope(Permission::FormsManage)?;
+    let t = |key: String| super::i18n::t(&key, page.lang).to_string();
     let rows: Vec<_> = forms::list_managed(&s.db, &scope)
         .await?
         .into_iter()
-        .map(|(f, _)| f)
+        .map(|(f, _)| context! { state_label => t(format!("forms.state.{}", f.state)), purpose_label => t(format!("forms.purpose.{}", f.purpose)), ..Value::from_serialize(&f) })
         .collect();
     let areas = area_choices(s, page, Permission::FormsManage).await?;
     let error_fields: Vec<String> = errors.iter().map(|e| e.field.clone()).collect();
