@@ -290,6 +290,10 @@ async fn escalation_rules_are_listed_created_edited_and_disabled(b: Backend) {
         .unwrap()
         .contains("Sous-préfet de Koro"));
 
+    // The filter form as sent with every "all" choice.
+    let all = admin.get(app.url("/admin/escalade?zone=&categorie=&gravite=")).send().await.unwrap();
+    assert_eq!(all.status(), StatusCode::OK);
+    assert!(all.text().await.unwrap().contains("Sous-préfet de Koro"));
     // Edit: the form holds the rule; the change is saved and audited with the old version.
     let page = admin
         .get(app.url(&format!("/admin/escalade/{id}")))
@@ -1400,6 +1404,8 @@ async fn map_bounding_boxes_read_the_coordinate_index(b: Backend) {
         .await
         .unwrap()
         .join("\n");
+    // Printed for the bench notes (`--no-capture`).
+    eprintln!("{b:?} plan of the map bbox query:\n{plan}");
     assert!(
         plan.contains("reports_position"),
         "the bbox query uses the coordinate index:\n{plan}"

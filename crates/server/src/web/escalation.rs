@@ -37,7 +37,8 @@ const LEVEL_ROWS: usize = 5;
 pub struct ListQuery {
     zone: Option<String>,
     categorie: Option<String>,
-    gravite: Option<i32>,
+    /// Text, not a number: the form's "all" choice sends it empty.
+    gravite: Option<String>,
     ok: Option<String>,
 }
 
@@ -65,6 +66,7 @@ async fn list(State(s): State<AppState>, page: Page, Query(q): Query<ListQuery>)
         _ => None,
     };
     let category = super::reports::non_empty(&q.categorie);
+    let gravite = q.gravite.as_deref().and_then(|g| g.trim().parse::<i32>().ok());
     let mut names = AreaNames::default();
     let mut rows = Vec::new();
     for (r, path) in rules_in_scope(&s, &page).await? {
@@ -77,7 +79,7 @@ async fn list(State(s): State<AppState>, page: Page, Query(q): Query<ListQuery>)
         {
             continue;
         }
-        if q.gravite.is_some_and(|g| r.min_severity != g) {
+        if gravite.is_some_and(|g| r.min_severity != g) {
             continue;
         }
         // Only rules over areas the reader may change get edit buttons (a national rule is
@@ -102,7 +104,7 @@ async fn list(State(s): State<AppState>, page: Page, Query(q): Query<ListQuery>)
             .map(|v| format!("escalation.done.{v}"));
     page.render(
         "escalation_rules.html",
-        context! { rules => rows, areas, categories => cats, severities, f => context! { zone, categorie => category, gravite => q.gravite }, done },
+        context! { rules => rows, areas, categories => cats, severities, f => context! { zone, categorie => category, gravite }, done },
     )
 }
 
