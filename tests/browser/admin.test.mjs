@@ -44,7 +44,10 @@ function startServer() {
 }
 
 function watch(p) {
-  p.on("console", (m) => { if (m.type() === "error") problems.push(`console: ${m.text()}`); });
+  // The deliberate mistakes (a bad phone, a wrong file) come back as 422/400 pages, which
+  // Chromium logs as failed loads; anything else is a problem.
+  const expected = /^Failed to load resource: the server responded with a status of (400|422) /;
+  p.on("console", (m) => { if (m.type() === "error" && !expected.test(m.text())) problems.push(`console: ${m.text()}`); });
   p.on("pageerror", (e) => problems.push(`page error: ${e.message}`));
   return p;
 }
