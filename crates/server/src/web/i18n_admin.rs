@@ -101,6 +101,7 @@ pub const WORDS: &[(&str, &str, &str)] = &[
     // Case supervisors: exclusion and referral
     ("cases.exclude", "Exclure un chargé (conflit d'intérêts)", "Exclude a handler (conflict of interest)"),
     ("cases.exclude_hint", "Le chargé exclu perd son affectation et ne peut plus ouvrir ce dossier. Le motif est gardé au journal.", "The excluded handler loses their assignment and can no longer open this case. The reason is kept in the log."),
+    ("cases.exclude_who", "Chargé à exclure", "Handler to exclude"),
     ("cases.exclude_reason", "Motif", "Reason"),
     ("cases.exclude_submit", "Exclure", "Exclude"),
     ("cases.refer", "Orienter le dossier", "Refer the case"),
