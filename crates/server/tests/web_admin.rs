@@ -1,7 +1,7 @@
 //! The administration pages of issue 8 against a real server, on both backends: escalation
 //! rules, categories, ODK forms (upload of the pyxform-made XForm, publish, close, download),
 //! the protected-submission rule of form exports, the supervisors' exclusion and referral
-//! forms, evidence added from the public follow-up page, and the map's coordinate index.
+//! forms, and evidence added from the public follow-up page.
 //! Each form: rendered, refused without its CSRF field, refused to the wrong role or area,
 //! and a mistake comes back on the form with the field marked and nothing stored.
 
@@ -19,7 +19,6 @@ both_backends!(
     protected_submissions_stay_out_of_form_exports,
     supervisors_exclude_handlers_and_refer_cases,
     the_reporter_adds_evidence_on_the_follow_up_page,
-    map_bounding_boxes_read_the_coordinate_index,
 );
 
 fn browser() -> reqwest::Client {
@@ -1393,21 +1392,4 @@ async fn the_reporter_adds_evidence_on_the_follow_up_page(b: Backend) {
     assert_eq!(count().await, 1);
     let stored: Vec<u8> = vigie_storage::run!(&app.db.read, c => sqlx::query_scalar("SELECT bytes FROM case_evidence").fetch_one(c).await.unwrap());
     assert!(!stored.windows(4).any(|w| w == b"IHDR"), "sealed at rest");
-}
-
-async fn map_bounding_boxes_read_the_coordinate_index(b: Backend) {
-    let Some(app) = TestApp::spawn(b).await else {
-        return;
-    };
-    let bbox = vigie_storage::overview::BBox::parse("-5,13,-3,15").unwrap();
-    let plan = vigie_storage::overview::clusters_plan(&app.db, bbox, 8, true)
-        .await
-        .unwrap()
-        .join("\n");
-    // Printed for the bench notes (`--no-capture`).
-    eprintln!("{b:?} plan of the map bbox query:\n{plan}");
-    assert!(
-        plan.contains("reports_position"),
-        "the bbox query uses the coordinate index:\n{plan}"
-    );
 }

@@ -58,20 +58,11 @@ pub struct Cluster {
     pub id: Option<i64>,
 }
 
-/// Reports inside a box: those with their own point through the `reports_position` index
-/// (migration 0019), then those without one, placed at the main town of their area. One
-/// `COALESCE(r.lat, area.lat)` would read every report of the reader's scope instead.
-fn positioned_in(bbox: BBox, wher: &str) -> String {
-    let BBox { west, south, east, north } = bbox;
-    // Floats are formatted into the SQL, never user text (finite f64 by construction).
-    format!(
-        "SELECT r.id, r.category_code, r.severity, r.lat, r.lon FROM reports r \
-         WHERE r.lat >= {south} AND r.lat <= {north} AND r.lon >= {west} AND r.lon <= {east} AND {wher} \
-         UNION ALL \
-         SELECT r.id, r.category_code, r.severity, a.lat, a.lon FROM reports r JOIN areas a ON a.code = r.area_code \
-         WHERE (r.lat IS NULL OR r.lon IS NULL) AND a.lat >= {south} AND a.lat <= {north} AND a.lon >= {west} AND a.lon <= {east} AND {wher}"
-    )
-}
+/// Where a report is: its own point, else the main town of its area (looked up only for
+/// reports without a point).
+const POSITIONED: &str = "SELECT r.id, r.category_code, r.severity, \
+                          COALESCE(r.lat, (SELECT a.lat FROM areas a WHERE a.code = r.area_code)) AS lat, \
+                          COALESCE(r.lon, (SELECT a.lon FROM areas a WHERE a.code = r.area_code)) AS lon FROM reports r";
 
 /// The WHERE clause shared by the aggregates: scope, filters, then the time bounds (bound as
 /// timestamps after the text arguments, as `reports::list` does).
@@ -98,57 +89,29 @@ fn conditions(scope: &[AreaPath], see_unplaced: bool, f: &MapFilter, args: &mut 
 
 /// Reports inside `bbox` grouped on the grid of `zoom`, at most `limit` cells (the densest).
 pub async fn clusters(db: &Db, scope: &[AreaPath], see_unplaced: bool, f: &MapFilter, bbox: BBox, zoom: u8, limit: usize) -> StoreResult<Vec<Cluster>> {
+    let cell = cell_degrees(zoom);
     let mut args = Vec::new();
     let (wher, times) = conditions(scope, see_unplaced, f, &mut args);
-    let sql = clusters_sql(db.backend, bbox, zoom, &wher);
+    // Cells are counted from (-180, -90) so every index is positive; floats are formatted
+    // into the SQL, never user text (they are finite f64 by construction).
+    let (cx, cy) = match db.backend {
+        Backend::Postgres => (format!("CAST(floor((lon + 180.0) / {cell}) AS BIGINT)"), format!("CAST(floor((lat + 90.0) / {cell}) AS BIGINT)")),
+        // SQLite's CAST truncates toward zero: the same as floor for positive values.
+        Backend::Sqlite => (format!("CAST((lon + 180.0) / {cell} AS INTEGER)"), format!("CAST((lat + 90.0) / {cell} AS INTEGER)")),
+    };
+    let BBox { west, south, east, north } = bbox;
+    let sql = format!(
+        "SELECT {cx} AS cx, {cy} AS cy, category_code, COUNT(*) AS n, SUM(lat) AS slat, SUM(lon) AS slon, MAX(severity) AS sev, MIN(id) AS first_id \
+         FROM ({POSITIONED} WHERE {wher}) p \
+         WHERE lat IS NOT NULL AND lon IS NOT NULL AND lat >= {south} AND lat <= {north} AND lon >= {west} AND lon <= {east} \
+         GROUP BY 1, 2, 3"
+    );
     let rows: Vec<CellRow> = run!(&db.read, c => {
         let mut q = bind_args!(sqlx::query_as(&sql), &args);
         for t in &times { q = q.bind(*t); }
         q.fetch_all(c).await?
     });
     Ok(merge_cells(rows, limit))
-}
-
-fn clusters_sql(backend: Backend, bbox: BBox, zoom: u8, wher: &str) -> String {
-    let cell = cell_degrees(zoom);
-    // Cells are counted from (-180, -90) so every index is positive; floats are formatted
-    // into the SQL, never user text (they are finite f64 by construction).
-    let (cx, cy) = match backend {
-        Backend::Postgres => (format!("CAST(floor((lon + 180.0) / {cell}) AS BIGINT)"), format!("CAST(floor((lat + 90.0) / {cell}) AS BIGINT)")),
-        // SQLite's CAST truncates toward zero: the same as floor for positive values.
-        Backend::Sqlite => (format!("CAST((lon + 180.0) / {cell} AS INTEGER)"), format!("CAST((lat + 90.0) / {cell} AS INTEGER)")),
-    };
-    format!(
-        "SELECT {cx} AS cx, {cy} AS cy, category_code, COUNT(*) AS n, SUM(lat) AS slat, SUM(lon) AS slon, MAX(severity) AS sev, MIN(id) AS first_id \
-         FROM ({}) p GROUP BY 1, 2, 3",
-        positioned_in(bbox, wher)
-    )
-}
-
-/// The database's plan for the map's cluster query over the whole tree (`EXPLAIN QUERY PLAN`
-/// on SQLite, `EXPLAIN` on PostgreSQL), one line per row: to check, in tests and bench notes,
-/// that a bounding box is read through the `reports_position` index. With
-/// `prefer_indexes`, PostgreSQL is told to avoid sequential scans (a small test table is
-/// cheaper to scan; this shows the index is usable, not that the planner picks it at that size).
-pub async fn clusters_plan(db: &Db, bbox: BBox, zoom: u8, prefer_indexes: bool) -> StoreResult<Vec<String>> {
-    let sql = clusters_sql(db.backend, bbox, zoom, "1 = 1");
-    Ok(match db.backend {
-        Backend::Sqlite => {
-            let rows: Vec<(i64, i64, i64, String)> = run!(&db.read, c => sqlx::query_as(&format!("EXPLAIN QUERY PLAN {sql}")).fetch_all(c).await?);
-            rows.into_iter().map(|r| r.3).collect()
-        }
-        Backend::Postgres => {
-            let mut tx = db.begin().await?;
-            let rows: Vec<String> = crate::run_tx!(&mut tx, c => {
-                if prefer_indexes {
-                    sqlx::query("SET LOCAL enable_seqscan = off").execute(&mut **c).await?;
-                }
-                sqlx::query_scalar(&format!("EXPLAIN {sql}")).fetch_all(&mut **c).await?
-            });
-            drop(tx);
-            rows
-        }
-    })
 }
 
 /// One (cell, category) group: cell x, cell y, category, count, sum of lat, sum of lon,
