@@ -30,24 +30,17 @@ fn too_big(what: String) -> Msg {
 /// when the value is not a reference at all (then calamine decides).
 fn cell_ref(v: &[u8]) -> Option<(u64, u64)> {
     let letters = v.iter().take_while(|b| b.is_ascii_alphabetic()).count();
-    let digits = &v[letters..];
-    if digits.is_empty()
-        || !digits.iter().all(u8::is_ascii_digit)
-        || letters > 8
-        || digits.len() > 12
-    {
-        return if v.iter().all(u8::is_ascii_alphanumeric) && !v.is_empty() {
-            Some((u64::MAX, u64::MAX))
-        } else {
-            None
-        };
+    let digits = v[letters..].iter().take_while(|b| b.is_ascii_digit()).count();
+    // calamine accumulates the letters, then the digits, before it looks at what follows: a long
+    // prefix overflows it even when the rest is not a reference ("HSensibi  0", found by fuzzing).
+    if letters > 3 || digits > 7 {
+        return Some((u64::MAX, u64::MAX));
     }
-    let col = v[..letters].iter().fold(0u64, |c, b| {
-        c * 26 + u64::from(b.to_ascii_uppercase() - b'A') + 1
-    });
-    let row = digits
-        .iter()
-        .fold(0u64, |r, b| r * 10 + u64::from(b - b'0'));
+    if digits == 0 || letters + digits != v.len() {
+        return None;
+    }
+    let col = v[..letters].iter().fold(0u64, |c, b| c * 26 + u64::from(b.to_ascii_uppercase() - b'A') + 1);
+    let row = v[letters..].iter().fold(0u64, |r, b| r * 10 + u64::from(b - b'0'));
     Some((row, col))
 }
 
@@ -298,6 +291,7 @@ mod fuzz_regressions {
     use super::*;
 
     const COLUMN_OVERFLOW: &[u8] = include_bytes!("testdata/fuzz_crash_column_overflow.xlsx");
+    const LETTER_PREFIX_OVERFLOW: &[u8] = include_bytes!("testdata/fuzz_crash_letter_prefix.xlsx");
     const FAR_APART: &[u8] = include_bytes!("testdata/far_apart_cells.xlsx");
     const SMALL: &[u8] = include_bytes!("testdata/small.xlsx");
 
@@ -314,6 +308,13 @@ mod fuzz_regressions {
             };
             assert!(reason.contains("outside the sheet"), "{reason}");
         }
+    }
+
+    #[test]
+    fn a_long_letter_prefix_in_a_broken_reference_is_refused() {
+        // fuzz/artifacts/xlsx_rows/crash-fdac89f5…: `r="HSensibi      0"` overflowed calamine too.
+        assert!(sheet_to_csv(LETTER_PREFIX_OVERFLOW, None).is_err());
+        assert!(first_sheet_rows(LETTER_PREFIX_OVERFLOW).is_err());
     }
 
     #[test]
@@ -344,5 +345,7 @@ mod fuzz_regressions {
         assert_eq!(cell_ref(b"7"), Some((7, 0)));
         assert_eq!(cell_ref(b"AAAAAAAAAAAAA1"), Some((u64::MAX, u64::MAX)));
         assert_eq!(cell_ref(b"A1:B2"), None);
+        assert_eq!(cell_ref(b"HSensibi      0"), Some((u64::MAX, u64::MAX)));
+        assert_eq!(cell_ref(b"A123456789x"), Some((u64::MAX, u64::MAX)));
     }
 }
