@@ -20,51 +20,12 @@ fn print_line_errors(lang: Lang, file: &str, errors: &[LineError]) {
     }
 }
 
-/// An Excel serial date (days since 1899-12-30) as `YYYY-MM-DD`.
-fn excel_date(serial: f64) -> String {
-    let base = chrono::NaiveDate::from_ymd_opt(1899, 12, 30).expect("valid date");
-    base.checked_add_signed(chrono::Duration::days(serial.floor() as i64)).map(|d| d.to_string()).unwrap_or_else(|| serial.to_string())
-}
-
-fn cell_text(c: &calamine::Data) -> String {
-    use calamine::Data;
-    match c {
-        Data::Empty | Data::Error(_) => String::new(),
-        Data::String(s) | Data::DateTimeIso(s) | Data::DurationIso(s) => s.clone(),
-        Data::Int(i) => i.to_string(),
-        // Whole numbers typed in a cell (a count, a phone number) come as floats: no ".0".
-        Data::Float(f) if f.fract() == 0.0 && f.abs() < 1e15 => format!("{}", *f as i64),
-        Data::Float(f) => f.to_string(),
-        Data::Bool(b) => if *b { "oui".into() } else { "non".into() },
-        Data::DateTime(d) => excel_date(d.as_f64()),
-    }
-}
-
-/// The rows of the first sheet of an XLSX workbook, with their row numbers.
-pub fn xlsx_rows(bytes: &[u8]) -> anyhow::Result<Rows> {
-    use calamine::Reader;
-    let mut book: calamine::Xlsx<_> = calamine::Xlsx::new(std::io::Cursor::new(bytes)).context("XLSX")?;
-    let range = book.worksheet_range_at(0).context("XLSX: no sheet")?.context("XLSX")?;
-    let first_row = range.start().map(|(r, _)| r as usize).unwrap_or(0);
-    let mut rows = range.rows().enumerate();
-    let Some((_, header)) = rows.next() else { return Ok((Vec::new(), Vec::new())) };
-    let names = header.iter().map(|c| cell_text(c).trim().to_lowercase()).collect();
-    let mut out = Vec::new();
-    for (i, r) in rows {
-        let cells: Vec<String> = r.iter().map(cell_text).collect();
-        if cells.iter().all(|c| c.trim().is_empty()) {
-            continue;
-        }
-        out.push((first_row + i + 1, cells));
-    }
-    Ok((names, out))
-}
-
 fn read_rows(path: &str) -> anyhow::Result<Result<Rows, LineError>> {
     let bytes = std::fs::read(path).with_context(|| path.to_string())?;
     let lower = path.to_lowercase();
     if lower.ends_with(".xlsx") {
-        Ok(Ok(xlsx_rows(&bytes)?))
+        // An unreadable workbook is a line-1 error like an unreadable CSV, not a crash of the command.
+        Ok(vigie_domain::import::xlsx::first_sheet_rows(&bytes).map_err(|msg| LineError { line: 1, field: String::new(), msg }))
     } else if lower.ends_with(".csv") {
         Ok(vigie_domain::import::csv_rows(&bytes))
     } else {

@@ -185,9 +185,13 @@ impl Db {
         categories::ensure_defaults(self).await
     }
 
+    /// A write transaction. On SQLite it takes the write lock at `BEGIN IMMEDIATE`, where the busy
+    /// timeout applies: another process writing the same file (`vigie import`, `vigie key
+    /// rotate` while the server runs) makes it wait, where a deferred transaction could fail with
+    /// SQLITE_BUSY on its first write, half-way through the work.
     pub async fn begin(&self) -> StoreResult<Tx> {
         Ok(match &self.write {
-            Pool::Sqlite(p) => Tx::Sqlite(p.begin().await?),
+            Pool::Sqlite(p) => Tx::Sqlite(p.begin_with("BEGIN IMMEDIATE").await?),
             Pool::Postgres(p) => Tx::Postgres(p.begin().await?),
         })
     }

@@ -8,7 +8,7 @@ use crate::{budget, results, risks, Db, StoreError, StoreResult};
 use serde::Serialize;
 use vigie_domain::budget::execution::parse_expenditures;
 use vigie_domain::budget::table::{parse_budget, RowSumPolicy};
-use vigie_domain::budget::variance::{inputs_from_printed, parse_printed, VarianceReport};
+use vigie_domain::budget::variance;
 use vigie_domain::framework::import::{parse_indicators, parse_results};
 use vigie_domain::framework::msg::{Issue, Severity};
 use vigie_domain::framework::risk::parse_risks;
@@ -63,12 +63,8 @@ pub async fn budget(db: &Db, prog: &Programme, file: &[u8], as_printed: bool, ac
 /// whose printed subtotals, totals and percentages are checked (differences are warnings).
 pub async fn expenditure(db: &Db, prog: &Programme, file: &[u8], actor: &Actor) -> StoreResult<ImportOutcome> {
     let csv = csv_of(file, None)?;
-    let header = String::from_utf8_lossy(csv.split(|b| *b == b'\n').find(|l| !l.starts_with(b"#")).unwrap_or(b"")).to_lowercase();
-    if header.contains("apportionment_kusd") {
-        let printed = parse_printed(&csv, prog.currency()).map_err(refused)?;
-        let inputs = inputs_from_printed(&printed).map_err(refused)?;
-        let report = VarianceReport::build(&inputs, prog.currency(), &[], vigie_domain::budget::RoundingMode::HalfUp).map_err(refused)?;
-        let checks = vigie_domain::budget::variance::verify_printed(&report, &printed, 1, vigie_domain::budget::RoundingMode::HalfUp);
+    if variance::is_printed_table(&csv) {
+        let (inputs, checks) = variance::import_printed(&csv, prog.currency()).map_err(refused)?;
         let n = budget::import_variance(db, prog, &inputs, actor).await?;
         return Ok(ImportOutcome { kind: "variance".into(), records: n, warnings: warnings_of(checks) });
     }

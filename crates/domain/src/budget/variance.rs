@@ -247,6 +247,23 @@ pub fn inputs_from_printed(rows: &[PrintedVarianceRow]) -> Result<Vec<VarianceIn
     }
 }
 
+/// Whether an expenditure file is a printed apportionment/expenditure table (the peacekeeping
+/// layout, recognised by its `apportionment_kusd` column) rather than expenditure records.
+pub fn is_printed_table(csv: &[u8]) -> bool {
+    let header = String::from_utf8_lossy(csv.split(|b| *b == b'\n').find(|l| !l.starts_with(b"#")).unwrap_or(b"")).to_lowercase();
+    header.contains("apportionment_kusd")
+}
+
+/// A printed table read, rebuilt and checked: the inputs to store and the differences between
+/// the printed and the recomputed figures (warnings). The pure half of the expenditure import.
+pub fn import_printed(csv: &[u8], currency: Currency) -> Result<(Vec<VarianceInput>, Vec<Issue>), Vec<Issue>> {
+    let printed = parse_printed(csv, currency)?;
+    let inputs = inputs_from_printed(&printed)?;
+    let report = VarianceReport::build(&inputs, currency, &[], RoundingMode::HalfUp)?;
+    let checks = verify_printed(&report, &printed, 1, RoundingMode::HalfUp);
+    Ok((inputs, checks))
+}
+
 /// Compares every printed row with the computed report; each difference is a warning on its line.
 pub fn verify_printed(report: &VarianceReport, printed: &[PrintedVarianceRow], pct_decimals: u32, mode: RoundingMode) -> Vec<Issue> {
     let mut issues = Vec::new();

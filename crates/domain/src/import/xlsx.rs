@@ -11,40 +11,198 @@ pub fn is_xlsx(bytes: &[u8]) -> bool {
     bytes.starts_with(b"PK\x03\x04")
 }
 
+/// Largest sheet XML read (decompressed): an import file is small, a zip bomb is not.
+const MAX_SHEET_XML: u64 = 64 << 20;
+/// Largest rectangle of cells a sheet may span. calamine allocates the whole rectangle between
+/// its first and last cell: a two-cell file with cells at A1 and ZZZ999999 would take gigabytes.
+const MAX_CELLS: u64 = 4_000_000;
+/// Excel's own limits (XFD1048576); longer references also overflow calamine's arithmetic.
+const MAX_ROW: u64 = 1_048_576;
+const MAX_COL: u64 = 16_384;
+
+fn too_big(what: String) -> Msg {
+    Msg::InvalidCsv {
+        reason: format!("xlsx: {what}"),
+    }
+}
+
+/// A cell or row reference (`B7`, `7`) as 1-based (row, column); column 0 when absent. `None`
+/// when the value is not a reference at all (then calamine decides).
+fn cell_ref(v: &[u8]) -> Option<(u64, u64)> {
+    let letters = v.iter().take_while(|b| b.is_ascii_alphabetic()).count();
+    let digits = v[letters..].iter().take_while(|b| b.is_ascii_digit()).count();
+    // calamine accumulates the letters, then the digits, before it looks at what follows: a long
+    // prefix overflows it even when the rest is not a reference ("HSensibi  0", found by fuzzing).
+    if letters > 3 || digits > 7 {
+        return Some((u64::MAX, u64::MAX));
+    }
+    if digits == 0 || letters + digits != v.len() {
+        return None;
+    }
+    let col = v[..letters].iter().fold(0u64, |c, b| c * 26 + u64::from(b.to_ascii_uppercase() - b'A') + 1);
+    let row = v[letters..].iter().fold(0u64, |r, b| r * 10 + u64::from(b - b'0'));
+    Some((row, col))
+}
+
+/// Checks, before calamine reads anything, that every sheet is of a sane size and that its
+/// cell references stay inside Excel's grid and span at most [`MAX_CELLS`] cells. Found by
+/// fuzzing (`fuzz/fuzz_targets/xlsx_rows.rs`): a reference such as `AAAAAAAAA1` overflowed
+/// calamine's column arithmetic, and far-apart cells made it allocate without bound.
+fn check_extent(bytes: &[u8]) -> Result<(), Msg> {
+    use std::io::Read;
+    let Ok(mut zip) = zip::ZipArchive::new(Cursor::new(bytes)) else {
+        return Ok(());
+    }; // calamine reports it
+    for i in 0..zip.len() {
+        let Ok(file) = zip.by_index(i) else { continue };
+        let Ok(name) = file.name().map(|n| n.to_string()) else {
+            continue;
+        };
+        if !(name.starts_with("xl/worksheets/") && name.ends_with(".xml")) {
+            continue;
+        }
+        let mut xml = Vec::new();
+        // A corrupt entry (bad checksum) fails only at its end, after calamine has parsed what
+        // came before: check the bytes read so far all the same.
+        let _ = file.take(MAX_SHEET_XML + 1).read_to_end(&mut xml);
+        if xml.len() as u64 > MAX_SHEET_XML {
+            return Err(too_big(format!(
+                "{name} is larger than {} MiB",
+                MAX_SHEET_XML >> 20
+            )));
+        }
+        let (mut rows, mut cols) = ((u64::MAX, 0u64), (u64::MAX, 0u64));
+        let mut at = 0;
+        while let Some(k) = xml[at..]
+            .windows(2)
+            .position(|w| w[0].is_ascii_whitespace() && w[1] == b'r')
+        {
+            let mut p = at + k + 2;
+            at = p;
+            while xml.get(p).is_some_and(u8::is_ascii_whitespace) {
+                p += 1;
+            }
+            if xml.get(p) != Some(&b'=') {
+                continue;
+            }
+            p += 1;
+            while xml.get(p).is_some_and(u8::is_ascii_whitespace) {
+                p += 1;
+            }
+            let Some(&quote) = xml.get(p).filter(|q| **q == b'"' || **q == b'\'') else {
+                continue;
+            };
+            let Some(len) = xml[p + 1..].iter().position(|b| *b == quote) else {
+                continue;
+            };
+            let Some((row, col)) = cell_ref(&xml[p + 1..p + 1 + len]) else {
+                continue;
+            };
+            if row == 0 || row > MAX_ROW || col > MAX_COL {
+                return Err(too_big(format!(
+                    "{name}: cell reference {} outside the sheet (max XFD1048576)",
+                    String::from_utf8_lossy(&xml[p + 1..p + 1 + len.min(20)])
+                )));
+            }
+            rows = (rows.0.min(row), rows.1.max(row));
+            if col > 0 {
+                cols = (cols.0.min(col), cols.1.max(col));
+            }
+        }
+        let span = |(lo, hi): (u64, u64)| if lo > hi { 1 } else { hi - lo + 1 };
+        if span(rows).saturating_mul(span(cols)) > MAX_CELLS {
+            return Err(too_big(format!(
+                "{name} spans {} rows × {} columns, more than {MAX_CELLS} cells",
+                span(rows),
+                span(cols)
+            )));
+        }
+    }
+    Ok(())
+}
+
+fn open(bytes: &[u8]) -> Result<Xlsx<Cursor<&[u8]>>, Msg> {
+    check_extent(bytes)?;
+    Xlsx::new(Cursor::new(bytes)).map_err(|e| Msg::InvalidCsv {
+        reason: format!("xlsx: {e}"),
+    })
+}
+
 /// Names of the sheets, in workbook order.
 pub fn sheet_names(bytes: &[u8]) -> Result<Vec<String>, Msg> {
-    let wb: Xlsx<_> = Xlsx::new(Cursor::new(bytes)).map_err(|e| Msg::InvalidCsv { reason: format!("xlsx: {e}") })?;
+    let wb = open(bytes)?;
     Ok(wb.sheet_names().to_vec())
 }
 
 /// The sheet named `sheet` (case-insensitive), or the first one, as CSV bytes. Numbers keep
 /// their exact text where the cell holds one (no float formatting: 7900 stays "7900", 0.5 "0.5").
 pub fn sheet_to_csv(bytes: &[u8], sheet: Option<&str>) -> Result<Vec<u8>, Msg> {
-    let mut wb: Xlsx<_> = Xlsx::new(Cursor::new(bytes)).map_err(|e| Msg::InvalidCsv { reason: format!("xlsx: {e}") })?;
+    let mut wb = open(bytes)?;
     let names = wb.sheet_names().to_vec();
     let name = match sheet {
-        Some(s) => names.iter().find(|n| n.eq_ignore_ascii_case(s)).cloned().ok_or_else(|| Msg::InvalidCsv { reason: format!("xlsx: no sheet \"{s}\"") })?,
-        None => names.first().cloned().ok_or_else(|| Msg::InvalidCsv { reason: "xlsx: no sheet".into() })?,
+        Some(s) => names
+            .iter()
+            .find(|n| n.eq_ignore_ascii_case(s))
+            .cloned()
+            .ok_or_else(|| Msg::InvalidCsv {
+                reason: format!("xlsx: no sheet \"{s}\""),
+            })?,
+        None => names.first().cloned().ok_or_else(|| Msg::InvalidCsv {
+            reason: "xlsx: no sheet".into(),
+        })?,
     };
-    let range = wb.worksheet_range(&name).map_err(|e| Msg::InvalidCsv { reason: format!("xlsx: {e}") })?;
+    let range = wb.worksheet_range(&name).map_err(|e| Msg::InvalidCsv {
+        reason: format!("xlsx: {e}"),
+    })?;
     let mut w = csv::Writer::from_writer(Vec::new());
     // Rows before the range's first row (empty top rows) still count as lines.
     let (first_row, first_col) = range.start().unwrap_or((0, 0));
     let width = range.width() + first_col as usize;
     for _ in 0..first_row {
-        w.write_record(std::iter::repeat("").take(width.max(1))).map_err(|e| Msg::InvalidCsv { reason: e.to_string() })?;
+        w.write_record(std::iter::repeat("").take(width.max(1)))
+            .map_err(|e| Msg::InvalidCsv {
+                reason: e.to_string(),
+            })?;
     }
     for row in range.rows() {
         let mut cells: Vec<String> = vec![String::new(); first_col as usize];
-        cells.extend(row.iter().map(cell_text));
-        w.write_record(&cells).map_err(|e| Msg::InvalidCsv { reason: e.to_string() })?;
+        cells.extend(row.iter().map(|c| cell_text(c, Dates::Serial)));
+        w.write_record(&cells).map_err(|e| Msg::InvalidCsv {
+            reason: e.to_string(),
+        })?;
     }
-    w.into_inner().map_err(|e| Msg::InvalidCsv { reason: e.to_string() })
+    w.into_inner().map_err(|e| Msg::InvalidCsv {
+        reason: e.to_string(),
+    })
 }
 
-fn cell_text(d: &Data) -> String {
+/// How a date cell reads: the Excel serial number (the budget importers' convention) or an ISO
+/// day (people's registers: a mandate end, a birth date).
+#[derive(Clone, Copy, PartialEq)]
+enum Dates {
+    Serial,
+    IsoDay,
+}
+
+/// An Excel serial date (days since 1899-12-30) as `YYYY-MM-DD`.
+fn excel_date(serial: f64) -> String {
+    let base = chrono::NaiveDate::from_ymd_opt(1899, 12, 30).expect("valid date");
+    // Out-of-range serials (a hostile or broken file) keep their number rather than panic.
+    let days = if serial.is_finite() && serial.abs() < 1e7 {
+        Some(serial.floor() as i64)
+    } else {
+        None
+    };
+    days.and_then(|d| base.checked_add_signed(chrono::Duration::try_days(d)?))
+        .map(|d| d.to_string())
+        .unwrap_or_else(|| serial.to_string())
+}
+
+fn cell_text(d: &Data, dates: Dates) -> String {
     match d {
         Data::Empty => String::new(),
+        Data::DateTime(dt) if dates == Dates::IsoDay => excel_date(dt.as_f64()),
+        Data::Error(_) if dates == Dates::IsoDay => String::new(),
         Data::String(s) => s.clone(),
         Data::Int(i) => i.to_string(),
         // Shortest text that reads back to the same float: 7900.0 → "7900", 0.08 → "0.08".
@@ -57,11 +215,137 @@ fn cell_text(d: &Data) -> String {
     }
 }
 
+/// The rows of the first sheet, header first (trimmed, lower-case), then each non-blank row with
+/// its spreadsheet row number; dates as ISO days. The reader of `vigie import committees|directory`.
+pub fn first_sheet_rows(bytes: &[u8]) -> Result<crate::governance::import::Rows, Msg> {
+    let bad = |e: &dyn std::fmt::Display| Msg::InvalidCsv {
+        reason: format!("xlsx: {e}"),
+    };
+    let mut book = open(bytes)?;
+    let range = book
+        .worksheet_range_at(0)
+        .ok_or_else(|| bad(&"no sheet"))?
+        .map_err(|e| bad(&e))?;
+    let first_row = range.start().map(|(r, _)| r as usize).unwrap_or(0);
+    let mut rows = range.rows().enumerate();
+    let Some((_, header)) = rows.next() else {
+        return Ok((Vec::new(), Vec::new()));
+    };
+    let names = header
+        .iter()
+        .map(|c| cell_text(c, Dates::IsoDay).trim().to_lowercase())
+        .collect();
+    let mut out = Vec::new();
+    for (i, r) in rows {
+        let cells: Vec<String> = r.iter().map(|c| cell_text(c, Dates::IsoDay)).collect();
+        if cells.iter().all(|c| c.trim().is_empty()) {
+            continue;
+        }
+        out.push((first_row + i + 1, cells));
+    }
+    Ok((names, out))
+}
+
 /// CSV bytes of `bytes` whatever it is: XLSX (the named or first sheet) or CSV as given.
 pub fn as_csv(bytes: &[u8], sheet: Option<&str>) -> Result<Vec<u8>, Msg> {
     if is_xlsx(bytes) {
         sheet_to_csv(bytes, sheet)
     } else {
         Ok(bytes.to_vec())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn excel_dates_read_as_iso_days_and_absurd_serials_do_not_panic() {
+        assert_eq!(excel_date(45658.0), "2025-01-01");
+        assert_eq!(excel_date(45658.75), "2025-01-01");
+        // A date cell holding 1e300 used to panic in chrono (`Duration::days` out of range).
+        assert_eq!(excel_date(1e300), 1e300f64.to_string());
+        assert_eq!(excel_date(-1e18), "-1000000000000000000");
+        assert_eq!(excel_date(-693593.0), "0001-01-01");
+        assert_eq!(excel_date(f64::NAN), "NaN");
+        assert_eq!(excel_date(f64::INFINITY), "inf");
+    }
+
+    #[test]
+    fn bytes_that_are_not_a_workbook_are_a_message_not_a_panic() {
+        for bytes in [
+            &b""[..],
+            b"PK\x03\x04",
+            b"PK\x03\x04\x00\x00garbage",
+            b"a,b\n1,2\n",
+        ] {
+            assert!(first_sheet_rows(bytes).is_err());
+            assert!(sheet_to_csv(bytes, None).is_err());
+        }
+        assert_eq!(as_csv(b"a,b\n", None).unwrap(), b"a,b\n");
+    }
+}
+
+#[cfg(test)]
+mod fuzz_regressions {
+    use super::*;
+
+    const COLUMN_OVERFLOW: &[u8] = include_bytes!("testdata/fuzz_crash_column_overflow.xlsx");
+    const LETTER_PREFIX_OVERFLOW: &[u8] = include_bytes!("testdata/fuzz_crash_letter_prefix.xlsx");
+    const FAR_APART: &[u8] = include_bytes!("testdata/far_apart_cells.xlsx");
+    const SMALL: &[u8] = include_bytes!("testdata/small.xlsx");
+
+    #[test]
+    fn a_column_reference_past_excel_is_refused_before_calamine_overflows() {
+        // fuzz/artifacts/*/crash-531dc3f8…: `attempt to multiply with overflow` inside calamine.
+        for r in [
+            sheet_names(COLUMN_OVERFLOW).map(|_| ()),
+            sheet_to_csv(COLUMN_OVERFLOW, None).map(|_| ()),
+            first_sheet_rows(COLUMN_OVERFLOW).map(|_| ()),
+        ] {
+            let Err(Msg::InvalidCsv { reason }) = r else {
+                panic!("accepted: {r:?}")
+            };
+            assert!(reason.contains("outside the sheet"), "{reason}");
+        }
+    }
+
+    #[test]
+    fn a_long_letter_prefix_in_a_broken_reference_is_refused() {
+        // fuzz/artifacts/xlsx_rows/crash-fdac89f5…: `r="HSensibi      0"` overflowed calamine too.
+        assert!(sheet_to_csv(LETTER_PREFIX_OVERFLOW, None).is_err());
+        assert!(first_sheet_rows(LETTER_PREFIX_OVERFLOW).is_err());
+    }
+
+    #[test]
+    fn cells_far_apart_are_refused_instead_of_allocating_the_rectangle() {
+        // Two cells, A1 and XFD900000: calamine would allocate 14.7 billion cells.
+        let Err(Msg::InvalidCsv { reason }) = sheet_to_csv(FAR_APART, None) else {
+            panic!("accepted")
+        };
+        assert!(reason.contains("900000 rows × 16384 columns"), "{reason}");
+    }
+
+    #[test]
+    fn a_normal_workbook_still_reads() {
+        assert_eq!(sheet_names(SMALL).unwrap(), vec!["risks".to_string()]);
+        assert_eq!(
+            String::from_utf8(sheet_to_csv(SMALL, Some("risks")).unwrap()).unwrap(),
+            "n,risk_fr\n1,Retard\n"
+        );
+        let (names, rows) = first_sheet_rows(SMALL).unwrap();
+        assert_eq!(names, vec!["n", "risk_fr"]);
+        assert_eq!(rows, vec![(2, vec!["1".to_string(), "Retard".to_string()])]);
+    }
+
+    #[test]
+    fn cell_references_parse_and_absurd_ones_are_out_of_bounds() {
+        assert_eq!(cell_ref(b"A1"), Some((1, 1)));
+        assert_eq!(cell_ref(b"xfd1048576"), Some((1_048_576, 16_384)));
+        assert_eq!(cell_ref(b"7"), Some((7, 0)));
+        assert_eq!(cell_ref(b"AAAAAAAAAAAAA1"), Some((u64::MAX, u64::MAX)));
+        assert_eq!(cell_ref(b"A1:B2"), None);
+        assert_eq!(cell_ref(b"HSensibi      0"), Some((u64::MAX, u64::MAX)));
+        assert_eq!(cell_ref(b"A123456789x"), Some((u64::MAX, u64::MAX)));
     }
 }
