@@ -156,6 +156,59 @@ pub fn jaccard<T: Ord>(a: &std::collections::BTreeSet<T>, b: &std::collections::
     }
 }
 
+/// A folded text as deduplication compares it: its length in characters and its trigram set,
+/// each trigram packed losslessly into a `u64` (3 × 21 bits), sorted. Same similarity as
+/// [`jaccard`] over [`trigrams`], without a heap string per trigram: intake compares a new
+/// report with many others inside the single writer, so this is on its critical path.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct TextPrint {
+    pub chars: usize,
+    keys: Vec<u64>,
+}
+
+impl TextPrint {
+    /// `folded` is the output of [`fold`].
+    pub fn of_folded(folded: &str) -> TextPrint {
+        let mut keys = Vec::with_capacity(folded.len() + 2);
+        for word in folded.split(' ').filter(|w| !w.is_empty()) {
+            // The windows of " word " (padded as in `trigrams`).
+            let (mut before, mut last): (Option<char>, char) = (None, ' ');
+            for c in word.chars().chain(std::iter::once(' ')) {
+                if let Some(a) = before {
+                    keys.push((a as u64) << 42 | (last as u64) << 21 | c as u64);
+                }
+                (before, last) = (Some(last), c);
+            }
+        }
+        keys.sort_unstable();
+        keys.dedup();
+        TextPrint { chars: folded.chars().count(), keys }
+    }
+
+    /// |A ∩ B| / |A ∪ B| of the trigram sets; 0 when both are empty.
+    pub fn jaccard(&self, other: &TextPrint) -> f64 {
+        let (a, b) = (&self.keys, &other.keys);
+        let (mut i, mut j, mut inter) = (0, 0, 0usize);
+        while i < a.len() && j < b.len() {
+            match a[i].cmp(&b[j]) {
+                std::cmp::Ordering::Less => i += 1,
+                std::cmp::Ordering::Greater => j += 1,
+                std::cmp::Ordering::Equal => {
+                    inter += 1;
+                    i += 1;
+                    j += 1;
+                }
+            }
+        }
+        let union = a.len() + b.len() - inter;
+        if union == 0 {
+            0.0
+        } else {
+            inter as f64 / union as f64
+        }
+    }
+}
+
 /// A word of the message: where it is in the original text, and its folded form.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Token {
@@ -265,6 +318,30 @@ mod tests {
         let c = trigrams(&fold("inondation à Mopti"));
         assert!(jaccard(&a, &c) < 0.2);
         assert_eq!(jaccard(&trigrams(""), &trigrams("")), 0.0);
+    }
+
+    #[test]
+    fn text_print_gives_the_same_similarity_as_trigram_sets() {
+        let texts = [
+            "attaque armée à Sofara",
+            "Attaque armee a sofara",
+            "inondation à Mopti",
+            "hommes armés à moto vus près du marché (12 personnes)",
+            "hommes armés à moto près du marché (3 personnes)",
+            "a",
+            "",
+            "ŋɔ ɛ ɲ  x y",
+            "aa aa aaa",
+        ];
+        for x in texts {
+            for y in texts {
+                let (fx, fy) = (fold(x), fold(y));
+                let want = jaccard(&trigrams(&fx), &trigrams(&fy));
+                let got = TextPrint::of_folded(&fx).jaccard(&TextPrint::of_folded(&fy));
+                assert!((want - got).abs() < 1e-12, "{x:?} vs {y:?}: {want} != {got}");
+            }
+            assert_eq!(TextPrint::of_folded(&fold(x)).chars, fold(x).chars().count());
+        }
     }
 
     #[test]

@@ -12,7 +12,13 @@ use vigie_storage::audit::Actor;
 use vigie_storage::reports::{self, Sender};
 use vigie_storage::{group_commit, run, Db};
 
-both_backends!(concurrent_intakes_share_commits_and_each_gets_its_answer, a_failing_request_does_not_fail_its_group, resends_in_one_group_store_one_report, http_reports_under_concurrency);
+both_backends!(
+    concurrent_intakes_share_commits_and_each_gets_its_answer,
+    a_failing_request_does_not_fail_its_group,
+    resends_in_one_group_store_one_report,
+    http_reports_under_concurrency,
+    big_and_many_events_still_group_their_reports,
+);
 
 fn input(key: &str, text: &str, area: &str) -> ReportInput {
     ReportInput {
@@ -117,6 +123,35 @@ async fn resends_in_one_group_store_one_report(b: support::Backend) {
     assert_eq!(ids.len(), 1, "one report for one key");
     assert_eq!(results.iter().filter(|r| !r.as_ref().unwrap().duplicate_submission).count(), 1, "only the first is new");
     assert_eq!(count(db, "SELECT COUNT(*) FROM reports WHERE idempotency_key = 'same-key'").await, 1);
+}
+
+/// Intake compares a new report with the latest `COMPARED_PER_EVENT` reports of each nearby
+/// event: an event bigger than that still takes the next account of its story, a different
+/// story still opens its own event, and an event opened after others holding more than 2000
+/// rows of the same place and window is still found (the old LIMIT 2000 missed it).
+async fn big_and_many_events_still_group_their_reports(b: support::Backend) {
+    let Some(app) = TestApp::spawn(b).await else { return };
+    let db = &app.db;
+    let one = |key: String, text: String| {
+        let db = db.clone();
+        async move { reports::intake(&db, input(&key, &text, "ML-5-KORO"), Sender::default(), &Actor::system("test"), vigie_storage::now()).await.unwrap() }
+    };
+    let inputs = (0..2100).map(|i| input(&format!("crowd-{i}"), &format!("incident {i} signalé {}", "x".repeat(i % 7)), "ML-5-KORO")).collect();
+    for r in send_all(db, inputs).await {
+        r.expect("stored");
+    }
+    let story = |i: usize| format!("des hommes armés à moto ont attaqué le marché de Koro, {i} blessés");
+    let n = reports::COMPARED_PER_EVENT * 3;
+    let mut event = None;
+    for i in 0..n {
+        let out = one(format!("big-{i}"), story(i)).await;
+        assert_eq!(out.new_event, i == 0, "report {i}");
+        assert_eq!(*event.get_or_insert(out.alert_id), out.alert_id, "report {i} joins the story's event");
+    }
+    let other = one("flood".into(), "la crue du fleuve a emporté le pont et vingt maisons".into()).await;
+    assert!(other.new_event, "another story is another event");
+    assert_eq!(count(db, "SELECT COUNT(*) FROM reports").await, 2100 + n as i64 + 1);
+    assert!(vigie_storage::audit::verify(db).await.unwrap().broken.is_none());
 }
 
 /// The HTTP path end to end: 64 clients at once, each 2xx is a stored report.

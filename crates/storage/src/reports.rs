@@ -240,6 +240,13 @@ async fn resolve_place(db: &Db, name: &str) -> StoreResult<Option<(AreaCode, Are
     Ok(Some((code, path)))
 }
 
+/// How many of an event's reports (its latest, among those near in place and time) a new
+/// report is compared with. An event's reports tell the same story, so its latest few stand
+/// for it; comparing with all of them made each intake cost grow with the size of the events
+/// (a busy area's open events held thousands of reports, read and compared in the single
+/// writer). Before this cap, a LIMIT of 2000 rows silently dropped the newest events instead.
+pub const COMPARED_PER_EVENT: usize = 8;
+
 /// Recent open events near in time, with their reports, as the domain's clustering wants them.
 /// Also returns the chosen event's severity (for an existing event).
 async fn group(tx: &mut Tx, ctx: &GroupContext, report: &Report, area: Option<AreaPath>) -> StoreResult<(ClusterDecision, i32)> {
@@ -263,12 +270,18 @@ async fn group(tx: &mut Tx, ctx: &GroupContext, report: &Report, area: Option<Ar
     let mut args = Vec::new();
     let select = "SELECT r.id, r.alert_id, r.category_code, r.area_path, r.lat, r.lon, r.occurred_at, r.text, a.severity AS alert_severity \
                   FROM reports r JOIN alerts a ON a.id = r.alert_id WHERE a.closed_at IS NULL AND r.occurred_at >= $1 AND r.occurred_at <= $2 AND ";
-    let sql = candidate_places(report, area.as_ref(), &cfg, &mut args)
+    let candidates = candidate_places(report, area.as_ref(), &cfg, &mut args)
         .iter()
         .map(|place| format!("{select}{place}"))
         .collect::<Vec<_>>()
-        .join(" UNION ")
-        + " ORDER BY 2, 1 LIMIT 2000"; // by alert, then report (positions: a compound SELECT)
+        .join(" UNION ");
+    // Only the latest reports of each event are compared (see COMPARED_PER_EVENT), sorted by
+    // event then report so the rows fold into events below.
+    let sql = format!(
+        "SELECT id, alert_id, category_code, area_path, lat, lon, occurred_at, text, alert_severity FROM \
+         (SELECT u.*, ROW_NUMBER() OVER (PARTITION BY u.alert_id ORDER BY u.id DESC) AS latest FROM ({candidates}) u) ranked \
+         WHERE latest <= {COMPARED_PER_EVENT} ORDER BY alert_id, id"
+    );
     let rows: Vec<SignalRow> = run_tx!(tx, c => bind_args!(sqlx::query_as(&sql).bind(since).bind(until), &args).fetch_all(&mut **c).await?);
     let taxonomy = &ctx.taxonomy;
     let mut events: Vec<Event> = Vec::new();

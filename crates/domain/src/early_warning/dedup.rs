@@ -2,7 +2,7 @@
 //! a new report joins an existing event, with a score and the reasons an analyst can check.
 //! It only decides: the report itself is always kept, whatever the answer.
 
-use crate::text::{fold, jaccard, trigrams};
+use crate::text::{fold, TextPrint};
 use super::report::Report;
 use super::taxonomy::{CategoryCode, CategoryFamily};
 use super::EwMsg;
@@ -176,7 +176,8 @@ fn relate(a: &ReportSignal, b: &ReportSignal, adj: &Adjacency, cfg: &DedupConfig
 
 /// Compares a new report with one report of an event. `None` when a gate fails (family,
 /// time window, place); otherwise whether the pair matches, its score and the reasons.
-fn compare(new: &ReportSignal, old: &ReportSignal, adj: &Adjacency, cfg: &DedupConfig) -> Option<(bool, f64, Vec<MatchReason>)> {
+/// `new_print` is the new report's [`TextPrint`], computed once for all comparisons.
+fn compare(new: &ReportSignal, new_print: &TextPrint, old: &ReportSignal, adj: &Adjacency, cfg: &DedupConfig) -> Option<(bool, f64, Vec<MatchReason>)> {
     let mut reasons = Vec::new();
     if !new.family.compatible(old.family) {
         return None;
@@ -220,10 +221,10 @@ fn compare(new: &ReportSignal, old: &ReportSignal, adj: &Adjacency, cfg: &DedupC
         }
     };
 
-    let (fa, fb) = (fold(&new.text), fold(&old.text));
-    let comparable = fa.chars().count() >= cfg.min_comparable_chars && fb.chars().count() >= cfg.min_comparable_chars;
+    let old_print = TextPrint::of_folded(&fold(&old.text));
+    let comparable = new_print.chars >= cfg.min_comparable_chars && old_print.chars >= cfg.min_comparable_chars;
     let (matches, text_score) = if comparable {
-        let sim = jaccard(&trigrams(&fa), &trigrams(&fb));
+        let sim = new_print.jaccard(&old_print);
         let percent = (sim * 100.0).round() as u8;
         let needed = if matches!(place, Place::Unknown) { cfg.text_threshold_no_location } else { cfg.text_threshold };
         if sim >= needed {
@@ -245,13 +246,14 @@ fn compare(new: &ReportSignal, old: &ReportSignal, adj: &Adjacency, cfg: &DedupC
 
 /// Decides where a new report goes. An event's score is that of its best-matching report.
 pub fn cluster(new: &ReportSignal, events: &[Event], adjacency: &Adjacency, cfg: &DedupConfig) -> ClusterDecision {
+    let new_print = TextPrint::of_folded(&fold(&new.text));
     let mut matched: Vec<(i64, f64, Vec<MatchReason>)> = Vec::new();
     let mut near: Vec<(i64, f64, Vec<MatchReason>)> = Vec::new();
     for ev in events {
         let mut best_match: Option<(f64, Vec<MatchReason>)> = None;
         let mut best_near: Option<(f64, Vec<MatchReason>)> = None;
         for old in ev.reports.iter().filter(|r| r.report_id != new.report_id) {
-            if let Some((ok, score, reasons)) = compare(new, old, adjacency, cfg) {
+            if let Some((ok, score, reasons)) = compare(new, &new_print, old, adjacency, cfg) {
                 let slot = if ok { &mut best_match } else { &mut best_near };
                 if !slot.as_ref().is_some_and(|(s, _)| score <= *s) {
                     *slot = Some((score, reasons));
@@ -312,6 +314,7 @@ pub fn split(event: &mut Event, ids: &[i64], new_id: i64) -> Result<Event, EwMsg
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::text::{jaccard, trigrams};
 
     fn t0() -> DateTime<Utc> {
         DateTime::parse_from_rfc3339("2024-03-10T06:00:00Z").unwrap().with_timezone(&Utc)
