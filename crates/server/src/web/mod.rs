@@ -34,6 +34,10 @@ pub mod chart;
 pub mod i18n_cases_map;
 pub mod map;
 pub mod public;
+// Results frameworks, budget execution, risks, statistical returns.
+pub mod i18n_results;
+pub mod results;
+pub mod results_money;
 
 use crate::auth::{session_auth, same_secret, Auth};
 use crate::error::ApiError;
@@ -61,6 +65,7 @@ pub fn router() -> Router<AppState> {
         .merge(cases::router())
         .merge(map::router())
         .merge(public::router())
+        .merge(results::router())
         .route("/static/{version}/{*path}", axum::routing::get(assets::serve))
         .layer(axum::middleware::from_fn(render_errors))
         .layer(tower_http::compression::CompressionLayer::new())
@@ -139,6 +144,7 @@ impl Page {
                 directory => true,
                 cases => self.can(CasesRead),
                 map => self.can(ReportsRead),
+                programmes => self.can(FrameworkRead),
             },
         }
     }
