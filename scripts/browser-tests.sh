@@ -25,4 +25,4 @@ target="${CARGO_TARGET_DIR:-target}"
 export VIGIE_BIN="${VIGIE_BIN:-$(cd "$target" && pwd)/debug/vigie}"
 export CHROMIUM="${CHROMIUM:-/usr/bin/chromium}"
 cd tests/browser
-exec node --test --test-concurrency=1 --test-timeout=110000 vigie.test.mjs cases-map.test.mjs xss.test.mjs admin.test.mjs
+exec node --test --test-concurrency=1 --test-timeout=110000 vigie.test.mjs cases-map.test.mjs xss.test.mjs admin.test.mjs results.test.mjs

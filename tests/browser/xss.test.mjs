@@ -91,6 +91,17 @@ before(async () => {
   await api("POST", `/api/v1/alerts/${ids.alert}/commands`, { command: "raise" });
   await api("POST", `/api/v1/alerts/${ids.alert}/commands`, { command: "respond", actions: [{ action: "other", description: PAYLOAD }] });
   await api("POST", `/api/v1/cases`, { workflow: "denunciation", area_code: "ML-5-XSS", title: PAYLOAD, fields: { locality: PAYLOAD, administration: PAYLOAD, facts: PAYLOAD } });
+  // Results pages: programme name, result/output titles, indicator label and verification, actual note, risk text and owner.
+  const q = (v) => `"${v.replace(/"/g, '""')}"`;
+  await must("POST", "/api/v1/programmes", { code: "XSS", name: PAYLOAD, first_year: 2021, last_year: 2025, currency: "USD", area_code: "ML" });
+  await must("POST", "/api/v1/programmes/XSS/import/framework", {
+    results: `level,code,title_fr,parent_code\nresult,R1,${q(PAYLOAD)},\noutput,P1.1,${q(PAYLOAD)},R1\n`,
+    indicators: `result_code,output_code,indicator_code,label_fr,unit,baseline,baseline_year,target_2021,cumulative,means_of_verification\nR1,P1.1,1.1.1,${q(PAYLOAD)},number,0,,5,no,${q(PAYLOAD)}\n`,
+  });
+  await must("POST", "/api/v1/programmes/XSS/actuals", [{ indicator_code: "1.1.1", period: "2021", area_code: "ML-5-XSS", value: "3", note: PAYLOAD }]);
+  const risks = `n,risk_fr,category,probability,impact,mitigation_fr,owner\n1,${q(PAYLOAD)},${q(PAYLOAD)},Elevée,Fort,${q(PAYLOAD)},${q(PAYLOAD)}\n`;
+  const rr = await fetch(`${base}/api/v1/programmes/XSS/import/risks`, { method: "POST", headers: { authorization: `Bearer ${token}`, "content-type": "text/csv" }, body: risks });
+  assert.ok(rr.status < 300, `risks: ${rr.status} ${await rr.text()}`);
 
   context = await chromium.launchPersistentContext(join(work, "profile"), {
     executablePath: CHROMIUM,
@@ -145,9 +156,12 @@ test("the payload is shown as text on every page, and never runs", async () => {
     "/admin/roles", "/admin/journal", "/admin/journal/verifier", "/connexion",
     // Issue 8's administration pages: responder names, category labels and keywords.
     "/admin/escalade", "/admin/escalade?zone=ML-5-XSS", "/admin/categories", "/admin/categories/xss_cat", "/admin/formulaires",
+    // Results, budget, risks and statistical returns.
+    "/programmes", "/programmes/XSS?annee=2021", "/programmes/XSS/indicateurs/1.1.1?annee=2021", "/programmes/XSS/budget", "/programmes/XSS/risques", "/retours",
   ];
   // Pages that certainly show a payload: it must be there, as text.
-  const mustShow = ["/zones/ML-5-XSS", `/signalements/${ids.report}`, "/signalements", "/admin/roles", "/admin/escalade", "/admin/categories"];
+  const mustShow = ["/zones/ML-5-XSS", `/signalements/${ids.report}`, "/signalements", "/admin/roles", "/admin/escalade", "/admin/categories",
+    "/programmes", "/programmes/XSS?annee=2021", "/programmes/XSS/indicateurs/1.1.1?annee=2021", "/programmes/XSS/risques"];
   let shown = 0;
   for (const lang of ["fr", "en"]) {
     await page.goto(`${base}/langue/${lang}`);

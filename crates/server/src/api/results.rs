@@ -185,9 +185,14 @@ pub struct Recorded {
 #[utoipa::path(post, path = "/api/v1/programmes/{code}/actuals", tag = "results", params(("code" = String, Path)),
     request_body = Vec<ActualInput>, responses((status = 200, body = Recorded), (status = 422, body = crate::error::Problem), (status = 403, body = crate::error::Problem)))]
 async fn post_actuals(State(s): State<AppState>, auth: Auth, Path(code): Path<String>, ApiJson(items): ApiJson<Vec<ActualInput>>) -> Result<Json<Recorded>, ApiError> {
+    Ok(Json(Recorded { recorded: record_checked(&s, &auth, &code, items).await? }))
+}
+
+/// Records actual values with every check of `POST …/actuals` (shared by the web entry form).
+pub(crate) async fn record_checked(s: &AppState, auth: &Auth, code: &str, items: Vec<ActualInput>) -> Result<usize, ApiError> {
     // Area officers enter their areas' values for a national programme: checked value by value below.
     auth.require(Permission::FrameworkWrite, Target::AnyArea)?;
-    let p = results::programme(&s.db, &code).await?;
+    let p = results::programme(&s.db, code).await?;
     let lines: Vec<(usize, ActualInput)> = items.into_iter().enumerate().map(|(i, a)| (i + 1, a)).collect();
     // A value for an area outside the caller's grants is an access refusal (403, nothing
     // recorded), like everywhere else; unknown or malformed areas stay line errors (422).
@@ -204,8 +209,7 @@ async fn post_actuals(State(s): State<AppState>, auth: Auth, Path(code): Path<St
     let may = move |path: &AreaPath| {
         programme_area.contains(path) && vigie_domain::access::authorize(&principal, Permission::FrameworkWrite, Target::InArea(path)).is_ok()
     };
-    let n = results::record_actuals(&s.db, &p, &lines, &may, &auth.actor()).await?;
-    Ok(Json(Recorded { recorded: n }))
+    Ok(results::record_actuals(&s.db, &p, &lines, &may, &auth.actor()).await?)
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
@@ -517,13 +521,13 @@ pub(crate) async fn risk_register(s: &AppState, p: &Programme) -> Result<RiskReg
 #[serde(deny_unknown_fields)]
 pub struct ReviewBody {
     /// YYYY-MM-DD, not in the future
-    date: String,
+    pub date: String,
     /// 1–5 or words (faible, moyenne, élevée…)
-    likelihood: String,
-    impact: String,
+    pub likelihood: String,
+    pub impact: String,
     /// open, monitored, occurred, closed
-    status: String,
-    note: Option<String>,
+    pub status: String,
+    pub note: Option<String>,
 }
 
 /// Record a dated review of a risk.
@@ -531,6 +535,13 @@ pub struct ReviewBody {
     request_body = ReviewBody, responses((status = 204), (status = 400, body = crate::error::Problem), (status = 403, body = crate::error::Problem)))]
 async fn post_review(State(s): State<AppState>, auth: Auth, Path((code, number)): Path<(String, u32)>, ApiJson(b): ApiJson<ReviewBody>) -> Result<StatusCode, ApiError> {
     let p = programme_for(&s, &auth, &code, Permission::FrameworkWrite).await?;
+    review_checked(&s, &auth, &p, number, b).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// A dated risk review with the checks of `POST …/reviews` (shared by the web review form);
+/// the caller already holds `framework.write` over the programme (see [`programme_for`]).
+pub(crate) async fn review_checked(s: &AppState, auth: &Auth, p: &Programme, number: u32, b: ReviewBody) -> Result<(), ApiError> {
     let bad = |f: &str, m: vigie_domain::framework::FrameworkMsg| ApiError::bad_request(f, Msg::from(m));
     let rev = RiskReview {
         date: vigie_domain::framework::risk::parse_date(&b.date).map_err(|m| bad("date", m))?,
@@ -540,8 +551,8 @@ async fn post_review(State(s): State<AppState>, auth: Auth, Path((code, number))
         note: b.note.filter(|n| !n.trim().is_empty()),
     };
     risks::check_review_date(&rev, s.now().date_naive())?;
-    risks::review(&s.db, &p, number, &rev, &auth.actor()).await?;
-    Ok(StatusCode::NO_CONTENT)
+    risks::review(&s.db, p, number, &rev, &auth.actor()).await?;
+    Ok(())
 }
 
 #[derive(Serialize, utoipa::ToSchema)]

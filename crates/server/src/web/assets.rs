@@ -10,6 +10,7 @@ use std::sync::OnceLock;
 /// (path under /static/<version>/, content type, bytes)
 const FILES: &[(&str, &str, &[u8])] = &[
     ("app.css", "text/css; charset=utf-8", include_bytes!("../../assets/app.css")),
+    ("results.css", "text/css; charset=utf-8", include_bytes!("../../assets/results.css")),
     ("map.js", "text/javascript; charset=utf-8", include_bytes!("../../assets/map.js")),
     ("vendor/leaflet/leaflet.js", "text/javascript; charset=utf-8", include_bytes!("../../assets/vendor/leaflet/leaflet.js")),
     ("vendor/leaflet/leaflet.css", "text/css; charset=utf-8", include_bytes!("../../assets/vendor/leaflet/leaflet.css")),

@@ -1,5 +1,5 @@
 //! Small charts drawn on the server as SVG (no chart library, no script): the dashboard's
-//! reports and alerts per week. The template `chart.html` draws what [`weekly`] computes;
+//! reports and alerts per week, and an indicator's actual values against its targets year by year. The template `chart.html` draws what [`weekly`] computes;
 //! every number is also in a table under the chart for screen readers and copying.
 
 use chrono::{Duration, NaiveDate};
@@ -72,6 +72,40 @@ pub fn weekly(bars: &BTreeMap<NaiveDate, i64>, line: &BTreeMap<NaiveDate, i64>, 
     }
 }
 
+/// An indicator's years: bars for the actual values, a dashed line through the targets. Drawn
+/// small (a sparkline per indicator); the figures are in the page's table beside it.
+pub fn yearly(points: &[(i32, Option<f64>, Option<f64>)], lang: Lang) -> Value {
+    const W: f64 = 240.0;
+    const H: f64 = 90.0;
+    const L: f64 = 4.0;
+    const B: f64 = 16.0;
+    let top = points.iter().flat_map(|(_, t, a)| [*t, *a]).flatten().fold(0.0_f64, f64::max);
+    let top = if top <= 0.0 { 1.0 } else { top * 1.1 };
+    let slot = (W - 2.0 * L) / points.len().max(1) as f64;
+    let plot_h = H - B - 4.0;
+    let y = |v: f64| 4.0 + plot_h - plot_h * v.max(0.0) / top;
+    let items: Vec<Value> = points
+        .iter()
+        .enumerate()
+        .map(|(i, (year, target, actual))| {
+            let x = L + slot * i as f64;
+            let show = |v: &Option<f64>| v.map(|v| super::i18n::number(v, if v.fract() == 0.0 { 0 } else { 2 }, lang));
+            context! {
+                year, x => fmt(x + slot * 0.2), w => fmt(slot * 0.6), cx => fmt(x + slot / 2.0),
+                y => actual.map(|a| fmt(y(a))), h => actual.map(|a| fmt(4.0 + plot_h - y(a))), ty => target.map(|t| fmt(y(t))),
+                actual => show(actual), target => show(target),
+            }
+        })
+        .collect();
+    // The target line joins consecutive years that have a target.
+    let line: Vec<String> = points
+        .iter()
+        .enumerate()
+        .filter_map(|(i, (_, t, _))| t.map(|t| format!("{},{}", fmt(L + slot * (i as f64 + 0.5)), fmt(y(t)))))
+        .collect();
+    context! { width => W, height => H, bottom => fmt(4.0 + plot_h), label_y => fmt(H - 3.0), items, line => line.join(" "), has_data => points.iter().any(|p| p.1.is_some() || p.2.is_some()) }
+}
+
 /// One decimal is plenty for a 600-unit drawing.
 fn fmt(v: f64) -> String {
     format!("{:.1}", v)
@@ -108,5 +142,17 @@ mod tests {
         assert_eq!(last.get_attr("h").unwrap().as_str(), Some("162.0"));
         assert_eq!(last.get_attr("label").unwrap().as_str(), Some("16/11"));
         assert_eq!(items.get_item(&Value::from(10)).unwrap().get_attr("bars").unwrap().as_i64(), Some(3));
+    }
+
+    #[test]
+    fn yearly_bars_reach_their_value_and_targets_join() {
+        let v = yearly(&[(2021, Some(10.0), Some(5.0)), (2022, None, None), (2023, Some(20.0), Some(22.0))], Lang::Fr);
+        let items = v.get_attr("items").unwrap();
+        let first = items.get_item(&Value::from(0)).unwrap();
+        // Top = 22 × 1,1 = 24,2 over a plot of 70: 5 is 14,5 high.
+        assert_eq!(first.get_attr("h").unwrap().as_str(), Some("14.5"));
+        assert!(items.get_item(&Value::from(1)).unwrap().get_attr("h").unwrap().is_none());
+        assert_eq!(v.get_attr("line").unwrap().as_str().unwrap().split(' ').count(), 2);
+        assert_eq!(items.get_item(&Value::from(2)).unwrap().get_attr("actual").unwrap().as_str(), Some("22"));
     }
 }

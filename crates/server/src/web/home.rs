@@ -1,8 +1,8 @@
 //! `GET /`: the dashboard, scoped to the reader's area: their grants, the areas within their
 //! scope, open alerts by severity and overdue acknowledgements, reports received today and the
 //! latest ones, and the early-warning indicators of the last 90 days (every share with its
-//! counts), open and overdue cases of the reader's desk. The framework block says "coming soon" (no invented figures) until those
-//! modules have data to show.
+//! counts), open and overdue cases of the reader's desk, and the indicator progress of the
+//! reader's programmes (counts by traffic light).
 
 use super::{Page, WebResult};
 use crate::AppState;
@@ -72,13 +72,11 @@ async fn home(State(s): State<AppState>, page: Page) -> WebResult {
         None => None,
     };
     let cases = if page.can(CasesRead) { Some(case_counts(&s, &page).await?) } else { None };
-    let soon = context! {
-        cases => false,
-        framework => page.can(FrameworkRead),
-    };
+    let soon = context! { cases => false, framework => false };
+    let lights = if page.can(FrameworkRead) { Some(super::results::light_counts(&s, &page).await?) } else { None };
     page.render(
         "home.html",
-        context! { grants, counts, prosmed, soon, cases, areas => page.can(AreasRead), ew => early_warning, can_report => page.can(ReportsCreate) },
+        context! { grants, counts, prosmed, soon, cases, lights, areas => page.can(AreasRead), ew => early_warning, can_report => page.can(ReportsCreate) },
     )
 }
 

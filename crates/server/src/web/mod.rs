@@ -39,6 +39,10 @@ pub mod categories;
 pub mod escalation;
 pub mod forms;
 pub mod i18n_admin;
+// Results frameworks, budget execution, risks, statistical returns.
+pub mod i18n_results;
+pub mod results;
+pub mod results_money;
 
 use crate::auth::{session_auth, same_secret, Auth};
 use crate::error::ApiError;
@@ -69,6 +73,7 @@ pub fn router() -> Router<AppState> {
         .merge(escalation::router())
         .merge(categories::router())
         .merge(forms::router())
+        .merge(results::router())
         .route("/static/{version}/{*path}", axum::routing::get(assets::serve))
         .layer(axum::middleware::from_fn(render_errors))
         .layer(tower_http::compression::CompressionLayer::new())
@@ -150,6 +155,7 @@ impl Page {
                 escalation => self.can(AlertsRaise),
                 categories => self.can(TaxonomyWrite),
                 forms => self.can(FormsManage),
+                programmes => self.can(FrameworkRead),
             },
         }
     }

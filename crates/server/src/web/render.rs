@@ -44,6 +44,16 @@ pub(crate) const TEMPLATES: &[(&str, &str)] = &[
     ("categories.html", include_str!("../../templates/categories.html")),
     ("category_form.html", include_str!("../../templates/category_form.html")),
     ("forms.html", include_str!("../../templates/forms.html")),
+    ("programmes.html", include_str!("../../templates/programmes.html")),
+    ("programme.html", include_str!("../../templates/programme.html")),
+    ("results_nav.html", include_str!("../../templates/results_nav.html")),
+    ("light.html", include_str!("../../templates/light.html")),
+    ("indicator_rows.html", include_str!("../../templates/indicator_rows.html")),
+    ("indicator_chart.html", include_str!("../../templates/indicator_chart.html")),
+    ("indicator.html", include_str!("../../templates/indicator.html")),
+    ("budget.html", include_str!("../../templates/budget.html")),
+    ("risks.html", include_str!("../../templates/risks.html")),
+    ("returns.html", include_str!("../../templates/returns.html")),
 ];
 
 fn lang_of(state: &State) -> Lang {
