@@ -7,6 +7,7 @@
 #    and vigie's RSS high-water mark (constant memory: compare the runs at 100 k and 1 M);
 #    baseline in the same run: `sqlite3 -csv` writing the same rows (the raw storage limit).
 #   bench/exports/run.sh [--reports N] [--posts N] [--smoke]
+#   EXPORTS_DB=/tmp/…/bench-1000000.db VIGIE_BIN=target/release/vigie bench/exports/run.sh   (no generation)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 n=1000000; posts=200; profile=release
@@ -29,7 +30,11 @@ cleanup() { [ -n "$pid" ] && kill "$pid" 2>/dev/null; wait 2>/dev/null; rm -rf "
 trap cleanup EXIT
 export VIGIE_DB=sqlite:$work/b.db VIGIE_KEY_FILE=$work/k.key VIGIE_LANG=en
 echo "machine: $(nproc) cores, $(free -g | awk '/Mem:/{print $2}') GB RAM; load: $(uptime | sed 's/.*load average/load average/')"
-timeout 3600 "$bin" bench generate --reports "$n" --seed 7
+if [ -n "${EXPORTS_DB:-}" ]; then   # a database already generated (e.g. kept by bench/analytics --keep), copied
+  cp "$EXPORTS_DB" "$work/b.db"; cp "$(dirname "$EXPORTS_DB")/bench.key" "$work/k.key" 2>/dev/null || true
+else
+  timeout 3600 "$bin" bench generate --reports "$n" --seed 7
+fi
 token=$("$bin" user add bench.export --role admin --area ML --token | grep -A1 "API token" | tail -1)
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 "$bin" serve --addr 127.0.0.1:$port >"$work/serve.log" 2>&1 & pid=$!

@@ -8,6 +8,9 @@
 #   bench/ingest/run.sh [--smoke]        BACKENDS=sqlite,postgres LEVELS=1,16,256 DURATION=10
 #   PREFILL=1000000 bench/ingest/run.sh  the same on a database already holding N synthetic
 #                                        reports (`vigie bench generate`; benchmark 6's curve)
+#   INGEST_DB=sqlite:/path/bench-10000000.db BACKENDS=sqlite bench/ingest/run.sh
+#                                        the same on a database already filled (kept by
+#                                        bench/analytics/run.sh --keep); its reports stay
 set -euo pipefail
 source "$(dirname "$0")/../lib/common.sh"
 SMOKE=0; [ "${1:-}" = --smoke ] && SMOKE=1
@@ -30,7 +33,7 @@ machine | tee "$OUT/ingest-$stamp.txt" >&2
 
 for backend in ${BACKENDS//,/ }; do
   if [ "$backend" = postgres ] && [ -z "$(pg_admin_url)" ]; then log "postgres: no server, skipped"; continue; fi
-  url=$(fresh_db "$backend" "ingest_$backend")
+  url=${INGEST_DB:-$(fresh_db "$backend" "ingest_$backend")}
   export VIGIE_KEY_FILE=$BENCH_TMP/vigie.key
   if [ "$PREFILL" -gt 0 ]; then
     log "$backend: prefilling $PREFILL reports"

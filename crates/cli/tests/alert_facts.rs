@@ -60,11 +60,11 @@ async fn assert_same_indicators(db: &Db, end: DateTime<Utc>) {
     }
 }
 
-fn report(area: &str, key: &str) -> ReportInput {
+fn report(area: &str, key: &str, occurred_at: DateTime<Utc>) -> ReportInput {
     ReportInput {
         category: Some("armed_attack".into()),
         text: format!("Hommes armés signalés ({key})"),
-        occurred_at: Utc::now() - Duration::hours(1),
+        occurred_at,
         location: LocationInput { area: Some(area.into()), point: None, place_name: None },
         reporter: ReporterKind::FocalPoint,
         channel: Channel::Api,
@@ -87,7 +87,7 @@ async fn indicators_from_facts_equal_the_documents(b: Backend) {
     let sys = Actor::system("test");
     let t0 = end - Duration::days(20);
     for (i, ack_after) in [Some(5), Some(90), None].into_iter().enumerate() {
-        let r = vigie_storage::reports::intake(&db, report("ML-5-KORO", &format!("facts-{i}")), Sender::default(), &sys, t0).await.unwrap();
+        let r = vigie_storage::reports::intake(&db, report("ML-5-KORO", &format!("facts-{i}"), t0 - Duration::hours(1)), Sender::default(), &sys, t0).await.unwrap();
         let id = r.alert_id.unwrap();
         let at = |m: i64| t0 + Duration::minutes(m);
         vigie_storage::alerts::command(&db, id, AlertCommand::Verify, &sys, at(1)).await.unwrap();
