@@ -118,7 +118,7 @@ fn counts_sql(as_of: &str) -> String {
     let pending = format!("(withdrawn_in_time = 1 OR first_deadline >= {as_of})");
     let closed = |o: &str| format!("responded = 1 AND state = 'closed' AND outcome = '{o}'");
     let sums = [
-        format!("{raised}"),
+        raised.to_string(),
         "state = 'false_alarm' OR outcome = 'false_alarm'".to_string(),
         "alert_to_response_ns IS NOT NULL".to_string(),
         format!("{raised} AND ack_in_time = 1"),
