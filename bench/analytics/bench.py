@@ -102,6 +102,8 @@ def main():
     ap.add_argument("--backends", default="sqlite postgres")
     ap.add_argument("--repeat", type=int, default=5)
     ap.add_argument("--work", default=None)
+    ap.add_argument("--reuse", action="store_true", help="query an SQLite file already generated in --work (bench-N.db) instead of generating it")
+    ap.add_argument("--keep", action="store_true", help="keep the SQLite files (e.g. to run bench/ingest on them: INGEST_DB=…)")
     a = ap.parse_args()
     work = a.work or tempfile.mkdtemp(prefix="vigie-bench-analytics-")
     os.makedirs(work, exist_ok=True)
@@ -110,7 +112,10 @@ def main():
     try:
         for backend in a.backends.split():
             for n in [int(x) for x in a.sizes.split()]:
-                if backend == "sqlite":
+                reuse = backend == "sqlite" and a.reuse and os.path.exists(f"{work}/bench-{n}.db")
+                if reuse:
+                    url = f"sqlite:{work}/bench-{n}.db"
+                elif backend == "sqlite":
                     url = f"sqlite:{work}/bench-{n}.db"
                     for suffix in ("", "-wal", "-shm"):
                         if os.path.exists(f"{work}/bench-{n}.db{suffix}"):
@@ -124,8 +129,12 @@ def main():
                     subprocess.run(["psql", admin, "-qc", f"CREATE DATABASE {name}"], check=True, capture_output=True, env=dict(os.environ, PATH=os.environ["PATH"] + ":" + os.environ.get("VIGIE_TEST_PG_BIN", "/usr/lib/postgresql/15/bin")))
                     url = admin.rsplit("/", 1)[0] + "/" + name
                 env = dict(os.environ, VIGIE_DB=url, VIGIE_KEY_FILE=f"{work}/bench.key", VIGIE_LANG="en")
-                gen_out, gen_secs, gen_rss = timed_rss([a.bin, "bench", "generate", "--reports", str(n), "--years", "5", "--seed", "42"], env)
-                gen = json.loads(gen_out.strip().splitlines()[-1])
+                if reuse:
+                    alerts = subprocess.run(["sqlite3", f"{work}/bench-{n}.db", "SELECT COUNT(*) FROM alerts"], capture_output=True, text=True).stdout.strip()
+                    gen, gen_rss = {"reports": n, "alerts": int(alerts), "seconds": float("nan"), "rows_per_second": float("nan")}, float("nan")
+                else:
+                    gen_out, gen_secs, gen_rss = timed_rss([a.bin, "bench", "generate", "--reports", str(n), "--years", "5", "--seed", "42"], env)
+                    gen = json.loads(gen_out.strip().splitlines()[-1])
                 q_out, _, q_rss = timed_rss([a.bin, "bench", "analytics", "--repeat", str(a.repeat), "--raw"], env)
                 vigie = json.loads(q_out)
                 csv_dir = f"{work}/csv-{backend}-{n}"
@@ -135,7 +144,9 @@ def main():
                 results.append({"backend": backend, "reports": n, "generate": gen, "generate_peak_rss_mb": gen_rss,
                                 "queries_peak_rss_mb": q_rss, "vigie": vigie, "duckdb": duck})
                 report(results[-1])
-                if backend == "sqlite":
+                if backend == "sqlite" and a.keep:
+                    print(f"kept: {url}")
+                elif backend == "sqlite":
                     for suffix in ("", "-wal", "-shm"):
                         if os.path.exists(f"{work}/bench-{n}.db{suffix}"):
                             os.remove(f"{work}/bench-{n}.db{suffix}")

@@ -6,12 +6,18 @@
 # Checks that the database holds exactly as many reports as 2xx answers.
 #
 #   bench/ingest/run.sh [--smoke]        BACKENDS=sqlite,postgres LEVELS=1,16,256 DURATION=10
+#   PREFILL=1000000 bench/ingest/run.sh  the same on a database already holding N synthetic
+#                                        reports (`vigie bench generate`; benchmark 6's curve)
+#   INGEST_DB=sqlite:/path/bench-10000000.db BACKENDS=sqlite bench/ingest/run.sh
+#                                        the same on a database already filled (kept by
+#                                        bench/analytics/run.sh --keep); its reports stay
 set -euo pipefail
 source "$(dirname "$0")/../lib/common.sh"
 SMOKE=0; [ "${1:-}" = --smoke ] && SMOKE=1
 BACKENDS=${BACKENDS:-sqlite,postgres}
 LEVELS=${LEVELS:-1,16,256}
 DURATION=${DURATION:-10}
+PREFILL=${PREFILL:-0}
 if [ $SMOKE = 1 ]; then LEVELS=${SMOKE_LEVELS:-1,16}; DURATION=2; fi
 OUT=${OUT:-$REPO/bench/ingest/results}
 mkdir -p "$OUT"
@@ -27,15 +33,19 @@ machine | tee "$OUT/ingest-$stamp.txt" >&2
 
 for backend in ${BACKENDS//,/ }; do
   if [ "$backend" = postgres ] && [ -z "$(pg_admin_url)" ]; then log "postgres: no server, skipped"; continue; fi
-  url=$(fresh_db "$backend" "ingest_$backend")
+  url=${INGEST_DB:-$(fresh_db "$backend" "ingest_$backend")}
   export VIGIE_KEY_FILE=$BENCH_TMP/vigie.key
+  if [ "$PREFILL" -gt 0 ]; then
+    log "$backend: prefilling $PREFILL reports"
+    "$BIN" --db "$url" bench generate --reports "$PREFILL" --seed 3 >&2
+  fi
   token=$(seed "$BIN" "$url")
   start_vigie "$BIN" "$url"
   for c in ${LEVELS//,/ }; do
     t=$(( c < 2 ? 1 : 2 ))
     c0=$(metric vigie_intake_commits_total); r0=$(metric vigie_intake_reports_total)
     before=$(curl -sf -H "Authorization: Bearer $token" "$VIGIE_BASE/api/v1/reports?per_page=1" | python3 -c 'import json,sys; print(json.load(sys.stdin)["total"])')
-    BENCH_TOKEN=$token BENCH_RUN="$backend-c$c-$stamp" wrk -t"$t" -c"$c" -d"${DURATION}s" --timeout 10s --latency \
+    BENCH_TOKEN=$token BENCH_RUN="$backend-p$PREFILL-c$c-$stamp" wrk -t"$t" -c"$c" -d"${DURATION}s" --timeout 10s --latency \
       -s "$REPO/bench/ingest/post.lua" "$VIGIE_BASE" >"$BENCH_TMP/wrk.txt"
     c1=$(metric vigie_intake_commits_total); r1=$(metric vigie_intake_reports_total)
     after=$(curl -sf -H "Authorization: Bearer $token" "$VIGIE_BASE/api/v1/reports?per_page=1" | python3 -c 'import json,sys; print(json.load(sys.stdin)["total"])')

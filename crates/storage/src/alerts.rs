@@ -31,10 +31,15 @@ pub(crate) async fn open_for_report(tx: &mut Tx, report: &Report, area: Option<&
 
 pub(crate) async fn save_doc(tx: &mut Tx, a: &Alert, wake_at: Option<DateTime<Utc>>, needs_attention: bool, now: DateTime<Utc>) -> StoreResult<()> {
     let outcome = a.outcome.map(|o| serde_json::to_value(o).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default());
-    run_tx!(tx, c => { sqlx::query(
-        "UPDATE alerts SET severity = $2, state = $3, alerted_at = $4, closed_at = $5, outcome = $6, wake_at = $7, needs_attention = $8, doc = $9, updated_at = $10 WHERE id = $1"
-    ).bind(a.id).bind(a.severity.level() as i32).bind(a.state.as_str()).bind(a.alerted_at).bind(a.closed_at).bind(outcome)
-     .bind(wake_at).bind(needs_attention).bind(serde_json::to_string(a).unwrap()).bind(now).execute(&mut **c).await?; });
+    // The indicators' narrow columns are written with the document, never apart from it.
+    let sql = format!(
+        "UPDATE alerts SET severity = $2, state = $3, alerted_at = $4, closed_at = $5, outcome = $6, wake_at = $7, needs_attention = $8, doc = $9, updated_at = $10, {} WHERE id = $1",
+        crate::alert_facts::set_sql(11)
+    );
+    let facts = crate::alert_facts::AlertFacts::of(a);
+    run_tx!(tx, c => { crate::bind_facts!(sqlx::query(&sql)
+     .bind(a.id).bind(a.severity.level() as i32).bind(a.state.as_str()).bind(a.alerted_at).bind(a.closed_at).bind(outcome)
+     .bind(wake_at).bind(needs_attention).bind(serde_json::to_string(a).unwrap()).bind(now), &facts).execute(&mut **c).await?; });
     Ok(())
 }
 
@@ -178,8 +183,9 @@ pub struct OpenCount {
 /// Open alerts within `scope` by severity (for the dashboard), as of `now`.
 pub async fn open_counts(db: &Db, scope: &[AreaPath], see_unplaced: bool, now: DateTime<Utc>) -> StoreResult<Vec<OpenCount>> {
     let mut args = Vec::new();
-    let placed = scope_sql("area_path", scope, &mut args);
-    let wher = if see_unplaced { format!("({placed} OR area_path IS NULL)") } else { placed };
+    // A reader who sees unplaced alerts sees the whole tree (as in overview.rs): no condition
+    // per row, so the covering partial index `alerts_open` (migration 0016) answers alone.
+    let wher = if see_unplaced { "1 = 1".to_string() } else { scope_sql("area_path", scope, &mut args) };
     let sql = format!(
         "SELECT severity, COUNT(*), COALESCE(SUM(CASE WHEN state = 'alerted' AND (needs_attention OR (wake_at IS NOT NULL AND wake_at <= ${})) THEN 1 ELSE 0 END), 0) \
          FROM alerts WHERE {wher} AND merged_into IS NULL AND state NOT IN ('closed', 'false_alarm', 'cancelled') GROUP BY severity ORDER BY severity DESC",
@@ -404,7 +410,14 @@ pub async fn rules(db: &Db) -> StoreResult<Vec<EscalationRule>> {
 
 /// Early-warning indicators for an area and period, computed from the alert records of that
 /// period only (the domain counts alerts by reception time; older ones never enter the figures).
+/// SQL aggregates the alerts' narrow fact columns ([`crate::alert_facts`]).
 pub async fn indicators(db: &Db, area: &AreaPath, period: Period, as_of: DateTime<Utc>) -> StoreResult<Indicators> {
+    crate::alert_facts::indicators(db, area, period, as_of).await
+}
+
+/// The same indicators computed by the domain from every alert document of the period (the
+/// slow way: the tests' reference and the benchmark's "before").
+pub async fn indicators_from_documents(db: &Db, area: &AreaPath, period: Period, as_of: DateTime<Utc>) -> StoreResult<Indicators> {
     let (lo, hi) = area.descendant_range();
     let docs: Vec<String> = run!(&db.read, c => sqlx::query_scalar(
         "SELECT doc FROM alerts WHERE (area_path = $1 OR (area_path >= $2 AND area_path < $3)) AND reported_at >= $4 AND reported_at < $5 AND merged_into IS NULL"

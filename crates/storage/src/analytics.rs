@@ -145,9 +145,15 @@ pub async fn reports_since(db: &Db, scope: &[AreaPath], see_unplaced: bool, sinc
     Ok(run!(&db.read, c => bind_args!(sqlx::query_scalar(&sql), &args).bind(since).fetch_one(c).await?))
 }
 
-/// The early-warning indicators of every area at `depth` for every month of `[from, to)`:
-/// the full recompute (one pass over the alerts, month by month, in reception order).
+/// The early-warning indicators of every area at `depth` for every month of `[from, to)` that
+/// has alerts: the full recompute, aggregated in SQL from the alerts' fact columns.
 pub async fn indicator_rollup(db: &Db, depth: i32, from: DateTime<Utc>, to: DateTime<Utc>, as_of: DateTime<Utc>) -> StoreResult<Vec<Indicators>> {
+    crate::alert_facts::rollup(db, depth, from, to, as_of).await
+}
+
+/// The same rollup computed by the domain from the alert documents (one pass, month by month,
+/// in reception order): the tests' reference and the benchmark's "before".
+pub async fn indicator_rollup_raw(db: &Db, depth: i32, from: DateTime<Utc>, to: DateTime<Utc>, as_of: DateTime<Utc>) -> StoreResult<Vec<Indicators>> {
     use futures_util::TryStreamExt;
     let areas: Vec<String> = run!(&db.read, c => sqlx::query_scalar("SELECT path FROM areas ORDER BY path").fetch_all(c).await?);
     let areas: Vec<AreaPath> = areas.into_iter().map(AreaPath).filter(|p| depth_of(p) == depth).collect();
@@ -162,7 +168,7 @@ pub async fn indicator_rollup(db: &Db, depth: i32, from: DateTime<Utc>, to: Date
         alerts.clear();
     };
     run!(&db.read, c => {
-        let mut rows = sqlx::query_as::<_, (DateTime<Utc>, String)>("SELECT reported_at, doc FROM alerts WHERE reported_at >= $1 AND reported_at < $2 ORDER BY reported_at")
+        let mut rows = sqlx::query_as::<_, (DateTime<Utc>, String)>("SELECT reported_at, doc FROM alerts WHERE reported_at >= $1 AND reported_at < $2 AND merged_into IS NULL ORDER BY reported_at")
             .bind(from).bind(to).fetch(c);
         while let Some((reported_at, doc)) = rows.try_next().await? {
             let m = month_floor(reported_at);

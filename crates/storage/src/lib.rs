@@ -33,6 +33,7 @@ pub mod group_commit;
 pub mod rotation;
 pub mod overview;
 // Analytics at scale (issue 11): pre-aggregated counters and the dashboard queries.
+pub mod alert_facts;
 pub mod analytics;
 pub mod counters;
 // Results, money and risk (issue 7)
@@ -182,6 +183,7 @@ impl Db {
             Pool::Postgres(p) => sqlx::migrate!("./migrations/postgres").run(p).await?,
         }
         roles::ensure_builtin(self).await?;
+        alert_facts::backfill(self).await?;
         categories::ensure_defaults(self).await
     }
 
