@@ -75,6 +75,9 @@ pub async fn run(lang: Lang, m: ArgMatches) -> anyhow::Result<ExitCode> {
                     from: std::env::var("VIGIE_SMS_FROM").unwrap_or_else(|_| "Vigie".into()),
                 });
             }
+            if let Some(secs) = std::env::var("VIGIE_JOB_LEASE_SECONDS").ok().and_then(|v| v.parse::<i64>().ok()).filter(|s| *s >= 1) {
+                cfg.job_lease = chrono::Duration::seconds(secs);
+            }
             let clock = vigie_server::system_clock();
             vigie_server::workers::spawn(vigie_server::AppState { db: db.clone(), config: std::sync::Arc::new(cfg.clone()), clock: clock.clone() });
             vigie_server::serve(listener, db.clone(), cfg, clock, shutdown_signal()).await?;

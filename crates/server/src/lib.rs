@@ -38,6 +38,9 @@ pub struct ServerConfig {
     pub public_url: Option<String>,
     /// In-memory rate limits (shared by every clone of this config, i.e. by the whole server).
     pub limits: Arc<limits::Limits>,
+    /// How long a worker holds a job it took (renewed before each send); a node that dies
+    /// frees its jobs after this. Keep it well above the 10 s send timeout.
+    pub job_lease: chrono::Duration,
 }
 
 #[derive(Debug, Clone)]
@@ -61,6 +64,7 @@ impl Default for ServerConfig {
             sms_inbound_key: None,
             public_url: None,
             limits: Arc::new(limits::Limits::default()),
+            job_lease: chrono::Duration::seconds(60),
         }
     }
 }

@@ -3,7 +3,6 @@
 //! round and is what tests call; `spawn` loops them.
 
 use crate::{AppState, SmsGateway};
-use chrono::Duration;
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 use std::time::Duration as StdDuration;
@@ -53,6 +52,18 @@ pub fn spawn(state: AppState) {
             }
         });
     }
+    {
+        // Months ahead of the partitioned tables (PostgreSQL); start-up made them too.
+        let s = state.clone();
+        tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(StdDuration::from_secs(6 * 3600)).await;
+                if let Err(e) = vigie_storage::partitions::ensure_ahead(&s.db, s.now()).await {
+                    tracing::warn!(error = %e, "partition upkeep");
+                }
+            }
+        });
+    }
     tokio::spawn(async move {
         loop {
             if let Err(e) = vigie_storage::alerts::escalate_due(&state.db, state.now()).await {
@@ -65,7 +76,7 @@ pub fn spawn(state: AppState) {
 
 /// Sends queued SMS through the gateway. Returns how many jobs it took.
 pub async fn run_sms_once(s: &AppState, g: &SmsGateway, client: &reqwest::Client, worker: &str) -> StoreResult<usize> {
-    let batch = jobs::claim(&s.db, sms::QUEUE, worker, 20, Duration::seconds(60), s.now()).await?;
+    let batch = jobs::claim(&s.db, sms::QUEUE, worker, 20, s.config.job_lease, s.now()).await?;
     let n = batch.len();
     for job in batch {
         let outbox_id = serde_json::from_str::<serde_json::Value>(&job.payload).ok().and_then(|p| p["outbox_id"].as_i64()).unwrap_or(-1);
@@ -80,6 +91,9 @@ pub async fn run_sms_once(s: &AppState, g: &SmsGateway, client: &reqwest::Client
             // Sent already (a lease ran out after the send): never send twice.
             jobs::complete(&s.db, job.id, worker).await?;
             continue;
+        }
+        if !jobs::renew(&s.db, job.id, worker, s.config.job_lease, s.now()).await? {
+            continue; // lease lost while earlier messages of the batch were sent
         }
         let coding = if vigie_domain::sms::SmsEncoding::of(&msg.text).kannel_coding() == 2 { "2" } else { "0" };
         let mut query: Vec<(&str, String)> = vec![
@@ -126,7 +140,7 @@ pub fn signature(secret: &str, body: &[u8]) -> String {
 }
 
 pub async fn run_webhooks_once(s: &AppState, client: &reqwest::Client, worker: &str) -> StoreResult<usize> {
-    let batch = jobs::claim(&s.db, webhooks::QUEUE, worker, 20, Duration::seconds(60), s.now()).await?;
+    let batch = jobs::claim(&s.db, webhooks::QUEUE, worker, 20, s.config.job_lease, s.now()).await?;
     let n = batch.len();
     for job in batch {
         let payload: serde_json::Value = serde_json::from_str(&job.payload).unwrap_or_default();
@@ -141,6 +155,9 @@ pub async fn run_webhooks_once(s: &AppState, client: &reqwest::Client, worker: &
         };
         if !active {
             jobs::complete(&s.db, job.id, worker).await?;
+            continue;
+        }
+        if !jobs::renew(&s.db, job.id, worker, s.config.job_lease, s.now()).await? {
             continue;
         }
         let res = client

@@ -201,7 +201,7 @@ const POPULATION: &str = "(area_path = $1 OR (area_path >= $2 AND area_path < $3
 pub async fn indicators(db: &Db, area: &AreaPath, period: Period, as_of: DateTime<Utc>) -> StoreResult<Indicators> {
     let (lo, hi) = area.descendant_range();
     let sql = format!("SELECT {} FROM alerts WHERE {POPULATION}", counts_sql("$6"));
-    let row: Vec<i64> = run!(&db.read, c => {
+    let row: Vec<i64> = run!(&db.replica, c => {
         use sqlx::Row;
         let r = sqlx::query(&sql).bind(&area.0).bind(&lo).bind(&hi).bind(period.start).bind(period.end).bind(as_of).fetch_one(c).await?;
         (0..15).map(|i| r.try_get::<i64, _>(i)).collect::<Result<Vec<_>, _>>()?
@@ -216,7 +216,7 @@ pub async fn indicators(db: &Db, area: &AreaPath, period: Period, as_of: DateTim
         let (offset, take) = if n % 2 == 1 { (n / 2, 1) } else { (n / 2 - 1, 2) };
         let sql = format!("SELECT {col} FROM alerts WHERE {POPULATION} AND {col} IS NOT NULL ORDER BY {col} LIMIT {take} OFFSET {offset}");
         let mid: Vec<i64> =
-            run!(&db.read, c => sqlx::query_scalar(&sql).bind(&area.0).bind(&lo).bind(&hi).bind(period.start).bind(period.end).fetch_all(c).await?);
+            run!(&db.replica, c => sqlx::query_scalar(&sql).bind(&area.0).bind(&lo).bind(&hi).bind(period.start).bind(period.end).fetch_all(c).await?);
         medians[k] = median(mid.into_iter().map(Duration::nanoseconds).collect());
     }
     Ok(assemble(area, period, as_of, &counts, medians[0], medians[1]))
@@ -242,7 +242,7 @@ fn ancestor_at(path: &str, depth: i32) -> Option<&str> {
 /// (one month in memory at a time). Same rows, same order as `analytics::indicator_rollup_raw`.
 pub async fn rollup(db: &Db, depth: i32, from: DateTime<Utc>, to: DateTime<Utc>, as_of: DateTime<Utc>) -> StoreResult<Vec<Indicators>> {
     use futures_util::TryStreamExt;
-    let areas: Vec<String> = run!(&db.read, c => sqlx::query_scalar("SELECT path FROM areas ORDER BY path").fetch_all(c).await?);
+    let areas: Vec<String> = run!(&db.replica, c => sqlx::query_scalar("SELECT path FROM areas ORDER BY path").fetch_all(c).await?);
     let areas: Vec<AreaPath> = areas.into_iter().map(AreaPath).filter(|p| p.0.matches('/').count() as i32 == depth).collect();
     let month = match db.backend {
         Backend::Sqlite => "substr(reported_at, 1, 7)",
@@ -254,7 +254,7 @@ pub async fn rollup(db: &Db, depth: i32, from: DateTime<Utc>, to: DateTime<Utc>,
         counts_sql("$3")
     );
     let mut counts: BTreeMap<String, BTreeMap<String, Counts>> = BTreeMap::new();
-    run!(&db.read, c => {
+    run!(&db.replica, c => {
         use sqlx::Row;
         let mut rows = sqlx::query(&sql).bind(from).bind(to).bind(as_of).fetch(c);
         while let Some(r) = rows.try_next().await? {
@@ -279,7 +279,7 @@ pub async fn rollup(db: &Db, depth: i32, from: DateTime<Utc>, to: DateTime<Utc>,
         "SELECT {month}, area_path, report_to_alert_ns, alert_to_response_ns FROM alerts \
          WHERE reported_at >= $1 AND reported_at < $2 AND merged_into IS NULL AND report_to_alert_ns IS NOT NULL AND area_path IS NOT NULL ORDER BY reported_at"
     );
-    run!(&db.read, c => {
+    run!(&db.replica, c => {
         let mut rows = sqlx::query_as::<_, (String, String, i64, Option<i64>)>(&sql).bind(from).bind(to).fetch(c);
         while let Some((m, p, to_alert, to_response)) = rows.try_next().await? {
             if m != current {

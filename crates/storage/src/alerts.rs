@@ -43,8 +43,15 @@ pub(crate) async fn save_doc(tx: &mut Tx, a: &Alert, wake_at: Option<DateTime<Ut
     Ok(())
 }
 
+/// Loads an alert to change it: on PostgreSQL the row stays locked until `tx` ends, so two
+/// nodes (or two requests) changing one alert take turns and the second sees the first's
+/// change (an escalation is never sent twice). SQLite has one writer already.
 pub(crate) async fn load_tx(tx: &mut Tx, id: i64) -> StoreResult<Alert> {
-    let doc: Option<String> = run_tx!(tx, c => sqlx::query_scalar("SELECT doc FROM alerts WHERE id = $1").bind(id).fetch_optional(&mut **c).await?);
+    let sql = match tx {
+        Tx::Postgres(_) => "SELECT doc FROM alerts WHERE id = $1 FOR UPDATE",
+        Tx::Sqlite(_) => "SELECT doc FROM alerts WHERE id = $1",
+    };
+    let doc: Option<String> = run_tx!(tx, c => sqlx::query_scalar(sql).bind(id).fetch_optional(&mut **c).await?);
     let mut a: Alert = serde_json::from_str(&doc.ok_or(StoreError::NotFound)?).map_err(|e| StoreError::Other(format!("alert {id}: {e}")))?;
     a.id = id;
     Ok(a)
@@ -274,7 +281,9 @@ pub async fn escalate_due(db: &Db, now: DateTime<Utc>) -> StoreResult<usize> {
     for id in due {
         let mut tx = db.begin().await?;
         let mut a = load_tx(&mut tx, id).await?;
-        if a.state != AlertState::Alerted {
+        // Another node may have run this step while we waited for the row: look again under the lock.
+        let still_due: bool = run_tx!(&mut tx, c => sqlx::query_scalar("SELECT wake_at IS NOT NULL AND wake_at <= $2 FROM alerts WHERE id = $1").bind(id).bind(now).fetch_one(&mut **c).await?);
+        if a.state != AlertState::Alerted || !still_due {
             continue;
         }
         let (wake, attention) = escalate(&mut tx, db, &mut a, &rules, now).await?;
@@ -419,7 +428,8 @@ pub async fn indicators(db: &Db, area: &AreaPath, period: Period, as_of: DateTim
 /// slow way: the tests' reference and the benchmark's "before").
 pub async fn indicators_from_documents(db: &Db, area: &AreaPath, period: Period, as_of: DateTime<Utc>) -> StoreResult<Indicators> {
     let (lo, hi) = area.descendant_range();
-    let docs: Vec<String> = run!(&db.read, c => sqlx::query_scalar(
+    // May lag a few seconds behind the primary (a replica with --db-read): a dashboard figure.
+    let docs: Vec<String> = run!(&db.replica, c => sqlx::query_scalar(
         "SELECT doc FROM alerts WHERE (area_path = $1 OR (area_path >= $2 AND area_path < $3)) AND reported_at >= $4 AND reported_at < $5 AND merged_into IS NULL"
     ).bind(&area.0).bind(lo).bind(hi).bind(period.start).bind(period.end).fetch_all(c).await?);
     let alerts: Vec<Alert> = docs.iter().filter_map(|d| serde_json::from_str(d).ok()).collect();

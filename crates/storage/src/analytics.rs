@@ -3,6 +3,7 @@
 //! ([`crate::counters`]); the latest reports come from an index without counting the whole
 //! table; indicators read one period of alerts. Each has its "raw" twin that scans the
 //! reports, used by the tests (same answer) and by the benchmark (before/after).
+//! All read `db.replica`: with `--db-read` they may lag the primary by a few seconds.
 
 use crate::{bind_args, run, scope_sql, Arg, Db, StoreResult};
 use chrono::{DateTime, Datelike, TimeZone, Utc};
@@ -51,7 +52,7 @@ pub async fn counts_by_area(db: &Db, scope: &[AreaPath], see_unplaced: bool, dep
          ORDER BY area_path, month, category_code",
         parts.join(" OR ")
     );
-    Ok(run!(&db.read, c => bind_args!(sqlx::query_as::<_, AreaMonthCount>(&sql), &args).fetch_all(c).await?))
+    Ok(run!(&db.replica, c => bind_args!(sqlx::query_as::<_, AreaMonthCount>(&sql), &args).fetch_all(c).await?))
 }
 
 /// The same counts computed from the reports themselves (the slow way; tests and benchmark).
@@ -76,7 +77,7 @@ pub async fn counts_by_area_raw(db: &Db, scope: &[AreaPath], see_unplaced: bool,
             n + 1,
             n + 2
         );
-        let rows: Vec<AreaMonthCount> = run!(&db.read, c => bind_args!(sqlx::query_as::<_, AreaMonthCount>(&sql), &args).bind(start).bind(end).fetch_all(c).await?);
+        let rows: Vec<AreaMonthCount> = run!(&db.replica, c => bind_args!(sqlx::query_as::<_, AreaMonthCount>(&sql), &args).bind(start).bind(end).fetch_all(c).await?);
         out.extend(rows);
     }
     if see_unplaced {
@@ -85,7 +86,7 @@ pub async fn counts_by_area_raw(db: &Db, scope: &[AreaPath], see_unplaced: bool,
              CAST(SUM(CASE WHEN r.verification = 'verified' THEN 1 ELSE 0 END) AS BIGINT) AS verified \
              FROM reports r WHERE r.area_path IS NULL AND r.received_at >= $1 AND r.received_at < $2 GROUP BY 1, 2, 3"
         );
-        let rows: Vec<AreaMonthCount> = run!(&db.read, c => sqlx::query_as::<_, AreaMonthCount>(&sql).bind(start).bind(end).fetch_all(c).await?);
+        let rows: Vec<AreaMonthCount> = run!(&db.replica, c => sqlx::query_as::<_, AreaMonthCount>(&sql).bind(start).bind(end).fetch_all(c).await?);
         out.extend(rows);
     }
     // Several scope paths may hold the same area (nested grants): sum them as the counters do.
@@ -133,7 +134,7 @@ pub async fn latest_reports(db: &Db, scope: &[AreaPath], see_unplaced: bool, n: 
     // Protected reports (routed to protected cases) never appear in the open feed.
     let wher = format!("{wher} AND NOT {}", crate::reports::PROTECTED_SQL);
     let sql = format!("SELECT {} FROM reports WHERE {wher} ORDER BY received_at DESC, id DESC LIMIT {}", crate::reports::VIEW_COLS, n.clamp(1, 500));
-    Ok(run!(&db.read, c => bind_args!(sqlx::query_as(&sql), &args).fetch_all(c).await?))
+    Ok(run!(&db.replica, c => bind_args!(sqlx::query_as(&sql), &args).fetch_all(c).await?))
 }
 
 /// Reports received since `since` in scope (the dashboard's "today"): an index range scan.
@@ -142,7 +143,7 @@ pub async fn reports_since(db: &Db, scope: &[AreaPath], see_unplaced: bool, sinc
     let placed = scope_sql("area_path", scope, &mut args);
     let wher = if see_unplaced { format!("({placed} OR area_path IS NULL)") } else { placed };
     let sql = format!("SELECT COUNT(*) FROM reports WHERE received_at >= ${} AND {wher}", args.len() + 1);
-    Ok(run!(&db.read, c => bind_args!(sqlx::query_scalar(&sql), &args).bind(since).fetch_one(c).await?))
+    Ok(run!(&db.replica, c => bind_args!(sqlx::query_scalar(&sql), &args).bind(since).fetch_one(c).await?))
 }
 
 /// The early-warning indicators of every area at `depth` for every month of `[from, to)` that
@@ -155,7 +156,7 @@ pub async fn indicator_rollup(db: &Db, depth: i32, from: DateTime<Utc>, to: Date
 /// in reception order): the tests' reference and the benchmark's "before".
 pub async fn indicator_rollup_raw(db: &Db, depth: i32, from: DateTime<Utc>, to: DateTime<Utc>, as_of: DateTime<Utc>) -> StoreResult<Vec<Indicators>> {
     use futures_util::TryStreamExt;
-    let areas: Vec<String> = run!(&db.read, c => sqlx::query_scalar("SELECT path FROM areas ORDER BY path").fetch_all(c).await?);
+    let areas: Vec<String> = run!(&db.replica, c => sqlx::query_scalar("SELECT path FROM areas ORDER BY path").fetch_all(c).await?);
     let areas: Vec<AreaPath> = areas.into_iter().map(AreaPath).filter(|p| depth_of(p) == depth).collect();
     let mut out = Vec::new();
     let mut month_alerts: Vec<Alert> = Vec::new();
@@ -167,7 +168,7 @@ pub async fn indicator_rollup_raw(db: &Db, depth: i32, from: DateTime<Utc>, to: 
         }
         alerts.clear();
     };
-    run!(&db.read, c => {
+    run!(&db.replica, c => {
         let mut rows = sqlx::query_as::<_, (DateTime<Utc>, String)>("SELECT reported_at, doc FROM alerts WHERE reported_at >= $1 AND reported_at < $2 AND merged_into IS NULL ORDER BY reported_at")
             .bind(from).bind(to).fetch(c);
         while let Some((reported_at, doc)) = rows.try_next().await? {
@@ -236,7 +237,7 @@ pub async fn stream_reports(
     }
     let sql = format!("SELECT {} FROM reports WHERE {wher} ORDER BY received_at, id", crate::reports::VIEW_COLS);
     let result: StoreResult<()> = async {
-        run!(&db.read, c => {
+        run!(&db.replica, c => {
             let mut q = bind_args!(sqlx::query_as::<_, crate::reports::ReportView>(&sql), &args);
             if let Some(t) = from { q = q.bind(t); }
             if let Some(t) = to { q = q.bind(t); }

@@ -53,6 +53,15 @@ pub async fn claim(db: &Db, queue: &str, worker: &str, n: i64, lease: Duration, 
     Ok(jobs)
 }
 
+/// Extends this worker's lease on a job just before it acts on it (sends an SMS, posts a
+/// webhook); false if the lease ran out and the job may be another worker's now, so the caller
+/// must not act. With it, a batch slower than the lease cannot be sent twice by two nodes.
+pub async fn renew(db: &Db, id: i64, worker: &str, lease: Duration, now: DateTime<Utc>) -> StoreResult<bool> {
+    let n = run!(&db.write, c => sqlx::query("UPDATE jobs SET locked_until = $4 WHERE id = $1 AND locked_by = $2 AND locked_until >= $3 AND done_at IS NULL")
+        .bind(id).bind(worker).bind(now).bind(now + lease).execute(c).await?.rows_affected());
+    Ok(n == 1)
+}
+
 /// Marks a job done, if this worker still holds it.
 pub async fn complete(db: &Db, id: i64, worker: &str) -> StoreResult<bool> {
     let n = run!(&db.write, c => sqlx::query("UPDATE jobs SET done_at = $3, locked_until = NULL WHERE id = $1 AND locked_by = $2 AND done_at IS NULL")

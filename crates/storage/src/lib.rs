@@ -43,6 +43,8 @@ pub mod results;
 pub mod results_import;
 pub mod returns;
 pub mod risks;
+// Scale-out on PostgreSQL (issue 11): monthly partitions of the large tables.
+pub mod partitions;
 
 mod error;
 pub use error::{StoreError, StoreResult};
@@ -112,11 +114,14 @@ pub enum Backend {
 
 /// The database: a write pool and a read pool. On SQLite the writer is one connection
 /// (SQLite takes one writer at a time; queuing in the pool beats busy-retry loops).
-/// On PostgreSQL the read pool can point at a streaming replica.
+/// `read` always sees every committed write (it is the primary on PostgreSQL): sessions,
+/// pages shown after a POST, API answers. `replica` is for reads that may lag a few seconds
+/// (dashboards, analytics, map, exports) and points at a streaming replica with `--db-read`.
 #[derive(Clone, Debug)]
 pub struct Db {
     pub write: Pool,
     pub read: Pool,
+    pub replica: Pool,
     pub backend: Backend,
     /// Keys for fields encrypted at rest; kept outside the database (see [`crypto`]).
     keys: Option<std::sync::Arc<crypto::Keyring>>,
@@ -135,7 +140,7 @@ impl Db {
                 .connect_with(opts)
                 .await?;
             let p = Pool::Postgres(pool);
-            Ok(Db { write: p.clone(), read: p, backend: Backend::Postgres, keys: None, intake_writer: Default::default() })
+            Ok(Db { write: p.clone(), read: p.clone(), replica: p, backend: Backend::Postgres, keys: None, intake_writer: Default::default() })
         } else {
             let path = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:")).unwrap_or(url);
             let opts = SqliteConnectOptions::new()
@@ -148,15 +153,20 @@ impl Db {
                 .busy_timeout(Duration::from_secs(10));
             let write = SqlitePoolOptions::new().max_connections(1).connect_with(opts.clone()).await?;
             let read = SqlitePoolOptions::new().max_connections(8).connect_with(opts.read_only(true)).await?;
-            Ok(Db { write: Pool::Sqlite(write), read: Pool::Sqlite(read), backend: Backend::Sqlite, keys: None, intake_writer: Default::default() })
+            Ok(Db { write: Pool::Sqlite(write), read: Pool::Sqlite(read.clone()), replica: Pool::Sqlite(read), backend: Backend::Sqlite, keys: None, intake_writer: Default::default() })
         }
     }
 
-    /// Routes reads to another server (a PostgreSQL streaming replica).
+    /// Routes the reads that may lag (dashboards, analytics, map, exports) to another server,
+    /// a PostgreSQL streaming replica; everything else stays on the primary.
     pub async fn with_read_replica(mut self, url: &str) -> StoreResult<Db> {
         let opts = PgConnectOptions::from_str(url)?;
-        let pool = PgPoolOptions::new().max_connections(16).connect_with(opts).await?;
-        self.read = Pool::Postgres(pool);
+        let pool = PgPoolOptions::new().max_connections(16).acquire_timeout(Duration::from_secs(10)).connect_with(opts).await?;
+        let in_recovery: bool = sqlx::query_scalar("SELECT pg_is_in_recovery()").fetch_one(&pool).await?;
+        if !in_recovery {
+            tracing::warn!("--db-read points at a server that is not a replica (pg_is_in_recovery() is false)");
+        }
+        self.replica = Pool::Postgres(pool);
         Ok(self)
     }
 
@@ -182,6 +192,7 @@ impl Db {
             Pool::Sqlite(p) => sqlx::migrate!("./migrations/sqlite").run(p).await?,
             Pool::Postgres(p) => sqlx::migrate!("./migrations/postgres").run(p).await?,
         }
+        partitions::ensure_ahead(self, now()).await?;
         roles::ensure_builtin(self).await?;
         alert_facts::backfill(self).await?;
         categories::ensure_defaults(self).await
@@ -205,7 +216,7 @@ impl Db {
     }
 
     pub async fn close(&self) {
-        for p in [&self.write, &self.read] {
+        for p in [&self.write, &self.read, &self.replica] {
             run!(p, c => c.close().await);
         }
     }

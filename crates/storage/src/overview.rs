@@ -2,7 +2,7 @@
 //! database one by one: reports grouped on a grid whose cell follows the map's zoom level
 //! ([`clusters`]), counts rolled up by area for choropleths ([`counts_by_area`]) and daily
 //! counts for time-series charts ([`daily_counts`]). Every function takes the reader's scope
-//! (area subtrees) exactly as `reports::list` does.
+//! (area subtrees) exactly as `reports::list` does. All read `db.replica` (may lag with `--db-read`).
 
 use crate::{bind_args, run, scope_sql, Arg, Backend, Db, StoreResult};
 use chrono::{DateTime, NaiveDate, Utc};
@@ -106,7 +106,7 @@ pub async fn clusters(db: &Db, scope: &[AreaPath], see_unplaced: bool, f: &MapFi
          WHERE lat IS NOT NULL AND lon IS NOT NULL AND lat >= {south} AND lat <= {north} AND lon >= {west} AND lon <= {east} \
          GROUP BY 1, 2, 3"
     );
-    let rows: Vec<CellRow> = run!(&db.read, c => {
+    let rows: Vec<CellRow> = run!(&db.replica, c => {
         let mut q = bind_args!(sqlx::query_as(&sql), &args);
         for t in &times { q = q.bind(*t); }
         q.fetch_all(c).await?
@@ -168,7 +168,7 @@ pub async fn report_counts_by_path(db: &Db, scope: &[AreaPath], f: &MapFilter) -
     let mut args = Vec::new();
     let (wher, times) = conditions(scope, false, f, &mut args);
     let sql = format!("SELECT r.area_path, COUNT(*) FROM reports r WHERE {wher} AND r.area_path IS NOT NULL GROUP BY r.area_path");
-    Ok(run!(&db.read, c => {
+    Ok(run!(&db.replica, c => {
         let mut q = bind_args!(sqlx::query_as(&sql), &args);
         for t in &times { q = q.bind(*t); }
         q.fetch_all(c).await?
@@ -180,7 +180,7 @@ pub async fn open_alert_counts_by_path(db: &Db, scope: &[AreaPath]) -> StoreResu
     let mut args = Vec::new();
     let wher = scope_sql("area_path", scope, &mut args);
     let sql = format!("SELECT area_path, COUNT(*) FROM alerts WHERE {wher} AND closed_at IS NULL AND area_path IS NOT NULL GROUP BY area_path");
-    Ok(run!(&db.read, c => bind_args!(sqlx::query_as(&sql), &args).fetch_all(c).await?))
+    Ok(run!(&db.replica, c => bind_args!(sqlx::query_as(&sql), &args).fetch_all(c).await?))
 }
 
 /// Adds up counts by path into the given areas (each counts its whole subtree).
@@ -207,7 +207,7 @@ pub async fn daily_counts(db: &Db, scope: &[AreaPath], see_unplaced: bool, from:
         let scope_cond = if see_unplaced { format!("({placed} OR area_path IS NULL)") } else { placed };
         let n = args.len();
         let sql = format!("SELECT {d}, COUNT(*) FROM {table} WHERE {scope_cond} AND {col} >= ${} AND {col} < ${} GROUP BY 1", n + 1, n + 2, d = day(col));
-        let rows: Vec<(String, i64)> = run!(&db.read, c => bind_args!(sqlx::query_as(&sql), &args).bind(from).bind(to).fetch_all(c).await?);
+        let rows: Vec<(String, i64)> = run!(&db.replica, c => bind_args!(sqlx::query_as(&sql), &args).bind(from).bind(to).fetch_all(c).await?);
         for (d, k) in rows {
             if let Ok(d) = NaiveDate::parse_from_str(&d, "%Y-%m-%d") {
                 *target.entry(d).or_default() += k;

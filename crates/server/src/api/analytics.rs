@@ -36,7 +36,7 @@ pub struct CountsQuery {
 }
 
 /// Reports by area × month × category within the caller's area (up to the minute: the
-/// counters change in the same transaction as the report).
+/// counters change in the same transaction as the report; read from the replica with `--db-read`).
 #[utoipa::path(get, path = "/api/v1/analytics/report-counts", tag = "analytics", params(CountsQuery),
     responses((status = 200, body = Vec<AreaMonthCount>), (status = 400, body = crate::error::Problem), (status = 403, body = crate::error::Problem)))]
 async fn report_counts(State(s): State<AppState>, auth: Auth, ApiQuery(q): ApiQuery<CountsQuery>) -> Result<Json<Vec<AreaMonthCount>>, ApiError> {

@@ -29,8 +29,12 @@ pub fn pg_admin_url() -> Option<String> {
     match std::env::var("VIGIE_TEST_PG_URL") {
         Ok(u) if !u.is_empty() => Some(u),
         _ => {
-            if std::env::var("VIGIE_TEST_REQUIRE_PG").is_ok_and(|v| v == "1") || std::env::var("CI").is_ok_and(|v| v == "true") {
-                panic!("VIGIE_TEST_PG_URL is not set but PostgreSQL is required: run scripts/test.sh");
+            if std::env::var("VIGIE_TEST_REQUIRE_PG").is_ok_and(|v| v == "1")
+                || std::env::var("CI").is_ok_and(|v| v == "true")
+            {
+                panic!(
+                    "VIGIE_TEST_PG_URL is not set but PostgreSQL is required: run scripts/test.sh"
+                );
             }
             eprintln!("\n!!!!!!!!!! POSTGRESQL SKIPPED: VIGIE_TEST_PG_URL not set; run scripts/test.sh for both backends !!!!!!!!!!\n");
             None
@@ -43,25 +47,43 @@ static COUNTER: AtomicU32 = AtomicU32::new(0);
 pub async fn fresh_db(backend: Backend) -> Option<TestDb> {
     let dir = tempfile::tempdir().unwrap();
     match backend {
-        Backend::Sqlite => Some(TestDb { url: format!("sqlite:{}", dir.path().join("vigie.db").display()), backend, _dir: dir }),
+        Backend::Sqlite => Some(TestDb {
+            url: format!("sqlite:{}", dir.path().join("vigie.db").display()),
+            backend,
+            _dir: dir,
+        }),
         Backend::Postgres => {
             let admin = pg_admin_url()?;
-            let name = format!("vt_{}_{}_{}", std::process::id(), COUNTER.fetch_add(1, Ordering::SeqCst), rand_suffix());
-            let db = vigie_storage::Db::connect(&admin).await.expect("connect to test PostgreSQL");
+            let name = format!(
+                "vt_{}_{}_{}",
+                std::process::id(),
+                COUNTER.fetch_add(1, Ordering::SeqCst),
+                rand_suffix()
+            );
+            let db = vigie_storage::Db::connect(&admin)
+                .await
+                .expect("connect to test PostgreSQL");
             vigie_storage::run!(&db.write, c => { sqlx_exec(c, &format!("CREATE DATABASE {name}")).await; });
             db.close().await;
             let url = match admin.rfind('/') {
                 Some(i) => format!("{}/{name}", &admin[..i]),
                 None => panic!("bad VIGIE_TEST_PG_URL"),
             };
-            Some(TestDb { url, backend, _dir: dir })
+            Some(TestDb {
+                url,
+                backend,
+                _dir: dir,
+            })
         }
     }
 }
 
 fn rand_suffix() -> u64 {
     use std::time::{SystemTime, UNIX_EPOCH};
-    SystemTime::now().duration_since(UNIX_EPOCH).unwrap().subsec_nanos() as u64
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .subsec_nanos() as u64
 }
 
 async fn sqlx_exec<'c, E: sqlx::Executor<'c>>(e: E, sql: &str) {
@@ -106,9 +128,15 @@ impl TestApp {
         Self::spawn_with(backend, vigie_server::ServerConfig::default()).await
     }
 
-    pub async fn spawn_with(backend: Backend, config: vigie_server::ServerConfig) -> Option<TestApp> {
+    pub async fn spawn_with(
+        backend: Backend,
+        config: vigie_server::ServerConfig,
+    ) -> Option<TestApp> {
         let tdb = fresh_db(backend).await?;
-        let db = Db::connect_and_migrate(&tdb.url).await.expect("migrate").with_keys(vigie_storage::crypto::Keyring::generate());
+        let db = Db::connect_and_migrate(&tdb.url)
+            .await
+            .expect("migrate")
+            .with_keys(vigie_storage::crypto::Keyring::generate());
         let actor = Actor::system("test");
         let mut tx = db.begin().await.unwrap();
         for (code, parent, level, name) in [
@@ -124,25 +152,49 @@ impl TestApp {
                 parent: parent.map(|p| AreaCode::parse(p).unwrap()),
                 level,
                 name: name.into(),
-                tags: if code.starts_with("ML-5-") { vec!["prosmed".into()] } else { vec![] },
+                tags: if code.starts_with("ML-5-") {
+                    vec!["prosmed".into()]
+                } else {
+                    vec![]
+                },
                 point: None,
                 geometry: None,
             };
-            vigie_storage::areas::upsert(&mut tx, &input, &actor).await.unwrap();
+            vigie_storage::areas::upsert(&mut tx, &input, &actor)
+                .await
+                .unwrap();
         }
         tx.commit().await.unwrap();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
         let offset = std::sync::Arc::new(std::sync::Mutex::new(chrono::Duration::zero()));
         let o = offset.clone();
-        let clock: vigie_server::Clock = std::sync::Arc::new(move || vigie_storage::now() + *o.lock().unwrap());
-        let state = vigie_server::AppState { db: db.clone(), config: std::sync::Arc::new(config.clone()), clock: clock.clone() };
+        let clock: vigie_server::Clock =
+            std::sync::Arc::new(move || vigie_storage::now() + *o.lock().unwrap());
+        let state = vigie_server::AppState {
+            db: db.clone(),
+            config: std::sync::Arc::new(config.clone()),
+            clock: clock.clone(),
+        };
         let app_db = db.clone();
         tokio::spawn(async move {
-            vigie_server::serve(listener, app_db, config, clock, std::future::pending()).await.unwrap();
+            vigie_server::serve(listener, app_db, config, clock, std::future::pending())
+                .await
+                .unwrap();
         });
-        let http = reqwest::Client::builder().cookie_store(true).build().unwrap();
-        let mut app = TestApp { base, db, http, admin_token: String::new(), tdb, offset, state };
+        let http = reqwest::Client::builder()
+            .cookie_store(true)
+            .build()
+            .unwrap();
+        let mut app = TestApp {
+            base,
+            db,
+            http,
+            admin_token: String::new(),
+            tdb,
+            offset,
+            state,
+        };
         app.admin_token = app.user_token("admin", "admin", "ML").await;
         Some(app)
     }
@@ -164,7 +216,9 @@ impl TestApp {
         )
         .await
         .unwrap();
-        vigie_storage::auth::create_token(&self.db, u.id, "test", None, &actor).await.unwrap()
+        vigie_storage::auth::create_token(&self.db, u.id, "test", None, &actor)
+            .await
+            .unwrap()
     }
 
     /// Moves the app's clock forward.
@@ -189,6 +243,9 @@ impl TestApp {
     }
 
     pub async fn audit_count(&self) -> i64 {
-        vigie_storage::audit::list(&self.db, &Default::default(), 1, 1).await.unwrap().total
+        vigie_storage::audit::list(&self.db, &Default::default(), 1, 1)
+            .await
+            .unwrap()
+            .total
     }
 }
