@@ -208,18 +208,37 @@ pub async fn command(db: &Db, id: i64, cmd: AlertCommand, actor: &Actor, now: Da
     let mut a = load_tx(&mut tx, id).await?;
     let before = a.state;
     let after = a.apply(cmd.clone(), actor.id, now).map_err(|m| Invalid::new("command", Msg::from(m)))?;
-    let (mut wake, mut attention) = (None, false);
-    if after == AlertState::Alerted {
-        (wake, attention) = escalate(&mut tx, db, &mut a, &rules, now).await?;
-    }
-    save_doc(&mut tx, &a, wake, attention, now).await?;
-    audit::append(&mut tx, actor, &format!("alert.{}", after.as_str()), "alert", &id.to_string(), serde_json::json!({"from": before.as_str(), "command": cmd})).await?;
-    if let Some(ev) = webhook_event(after) {
-        let path: Option<String> = run_tx!(&mut tx, c => sqlx::query_scalar("SELECT area_path FROM alerts WHERE id = $1").bind(id).fetch_one(&mut **c).await?);
-        webhooks::fan_out(&mut tx, ev, path.map(AreaPath).as_ref(), serde_json::json!({"id": id, "state": after.as_str(), "severity": a.severity.level(), "category": a.category.as_str(), "at": now, "outcome": a.outcome})).await?;
-    }
+    let action = format!("alert.{}", after.as_str());
+    after_transition(&mut tx, db, &mut a, &rules, &action, actor, serde_json::json!({"from": before.as_str(), "command": cmd}), now).await?;
     tx.commit().await?;
     get(db, id).await
+}
+
+/// What follows a change of state, in its transaction: a raise notifies the first responder
+/// level; then the alert is saved, audited under `action`, and announced to webhooks.
+#[allow(clippy::too_many_arguments)]
+pub(crate) async fn after_transition(
+    tx: &mut Tx,
+    db: &Db,
+    a: &mut Alert,
+    rules: &[EscalationRule],
+    action: &str,
+    actor: &Actor,
+    details: serde_json::Value,
+    now: DateTime<Utc>,
+) -> StoreResult<()> {
+    let (id, after) = (a.id, a.state);
+    let (mut wake, mut attention) = (None, false);
+    if after == AlertState::Alerted {
+        (wake, attention) = escalate(tx, db, a, rules, now).await?;
+    }
+    save_doc(tx, a, wake, attention, now).await?;
+    audit::append(tx, actor, action, "alert", &id.to_string(), details).await?;
+    if let Some(ev) = webhook_event(after) {
+        let path: Option<String> = run_tx!(&mut *tx, c => sqlx::query_scalar("SELECT area_path FROM alerts WHERE id = $1").bind(id).fetch_one(&mut **c).await?);
+        webhooks::fan_out(tx, ev, path.map(AreaPath).as_ref(), serde_json::json!({"id": id, "state": after.as_str(), "severity": a.severity.level(), "category": a.category.as_str(), "at": now, "outcome": a.outcome})).await?;
+    }
+    Ok(())
 }
 
 /// Carries out the next escalation step of an alert inside `tx`: queues the notification SMS,
@@ -297,6 +316,9 @@ pub struct RuleView {
     pub min_severity: i32,
     pub area_code: String,
     pub levels: Vec<LevelSpec>,
+    /// Alerts governed by this rule are raised as soon as a trusted source (a registered focal
+    /// point or committee) reports them; an analyst verifies afterwards.
+    pub auto_raise: bool,
 }
 
 fn to_domain_levels(levels: &[LevelSpec]) -> Result<Vec<ResponderLevel>, Invalid> {
@@ -319,28 +341,46 @@ fn to_domain_levels(levels: &[LevelSpec]) -> Result<Vec<ResponderLevel>, Invalid
         .collect()
 }
 
-pub async fn create_rule(db: &Db, category: Option<&str>, min_severity: i32, area: &AreaCode, levels: Vec<LevelSpec>, actor: &Actor) -> StoreResult<RuleView> {
+#[allow(clippy::too_many_arguments)]
+pub async fn create_rule(db: &Db, category: Option<&str>, min_severity: i32, area: &AreaCode, levels: Vec<LevelSpec>, auto_raise: bool, actor: &Actor) -> StoreResult<RuleView> {
     let cat = category.map(|c| CategoryCode::parse(c).map_err(|m| Invalid::new("category_code", Msg::from(m)))).transpose()?;
     let sev = Severity::from_level(min_severity.clamp(0, 255) as u8).map_err(|m| Invalid::new("min_severity", Msg::from(m)))?;
     let path = crate::areas::path_of(db, area, "area_code").await?;
     EscalationRule::new(cat.clone(), sev, path, to_domain_levels(&levels)?).map_err(|m| Invalid::new("levels", Msg::from(m)))?;
     let mut tx = db.begin().await?;
-    let id: i64 = run_tx!(&mut tx, c => sqlx::query_scalar("INSERT INTO escalation_rules (category_code, min_severity, area_code, levels, created_at) VALUES ($1,$2,$3,$4,$5) RETURNING id")
-        .bind(cat.as_ref().map(|c| c.as_str().to_string())).bind(min_severity).bind(area.as_str()).bind(serde_json::to_string(&levels).unwrap()).bind(crate::now())
+    let id: i64 = run_tx!(&mut tx, c => sqlx::query_scalar("INSERT INTO escalation_rules (category_code, min_severity, area_code, levels, created_at, auto_raise) VALUES ($1,$2,$3,$4,$5,$6) RETURNING id")
+        .bind(cat.as_ref().map(|c| c.as_str().to_string())).bind(min_severity).bind(area.as_str()).bind(serde_json::to_string(&levels).unwrap()).bind(crate::now()).bind(auto_raise)
         .fetch_one(&mut **c).await?);
-    audit::append(&mut tx, actor, "escalation_rule.create", "escalation_rule", &id.to_string(), serde_json::json!({"area": area, "category": category, "levels": levels.len()})).await?;
+    audit::append(&mut tx, actor, "escalation_rule.create", "escalation_rule", &id.to_string(), serde_json::json!({"area": area, "category": category, "levels": levels.len(), "auto_raise": auto_raise})).await?;
     tx.commit().await?;
-    Ok(RuleView { id, category_code: category.map(str::to_string), min_severity, area_code: area.to_string(), levels })
+    Ok(RuleView { id, category_code: category.map(str::to_string), min_severity, area_code: area.to_string(), levels, auto_raise })
+}
+
+/// Turns automatic raising on or off for one rule (audited). The updated rule and its area.
+pub async fn set_auto_raise(db: &Db, id: i64, auto_raise: bool, actor: &Actor) -> StoreResult<(RuleView, AreaPath)> {
+    let mut tx = db.begin().await?;
+    let n = run_tx!(&mut tx, c => sqlx::query("UPDATE escalation_rules SET auto_raise = $2 WHERE id = $1").bind(id).bind(auto_raise).execute(&mut **c).await?.rows_affected());
+    if n == 0 {
+        return Err(StoreError::NotFound);
+    }
+    audit::append(&mut tx, actor, "escalation_rule.auto_raise", "escalation_rule", &id.to_string(), serde_json::json!({"auto_raise": auto_raise})).await?;
+    tx.commit().await?;
+    rule(db, id).await
+}
+
+/// One rule and the path of its area.
+pub async fn rule(db: &Db, id: i64) -> StoreResult<(RuleView, AreaPath)> {
+    list_rules(db).await?.into_iter().find(|(r, _)| r.id == id).ok_or(StoreError::NotFound)
 }
 
 pub async fn list_rules(db: &Db) -> StoreResult<Vec<(RuleView, AreaPath)>> {
-    let rows: Vec<(i64, Option<String>, i32, String, String, String)> = run!(&db.read, c => sqlx::query_as(
-        "SELECT r.id, r.category_code, r.min_severity, r.area_code, r.levels, a.path FROM escalation_rules r JOIN areas a ON a.code = r.area_code ORDER BY r.id"
+    let rows: Vec<(i64, Option<String>, i32, String, String, String, bool)> = run!(&db.read, c => sqlx::query_as(
+        "SELECT r.id, r.category_code, r.min_severity, r.area_code, r.levels, a.path, r.auto_raise FROM escalation_rules r JOIN areas a ON a.code = r.area_code ORDER BY r.id"
     ).fetch_all(c).await?);
     Ok(rows
         .into_iter()
-        .map(|(id, category_code, min_severity, area_code, levels, path)| {
-            (RuleView { id, category_code, min_severity, area_code, levels: serde_json::from_str(&levels).unwrap_or_default() }, AreaPath(path))
+        .map(|(id, category_code, min_severity, area_code, levels, path, auto_raise)| {
+            (RuleView { id, category_code, min_severity, area_code, levels: serde_json::from_str(&levels).unwrap_or_default(), auto_raise }, AreaPath(path))
         })
         .collect())
 }
@@ -353,7 +393,7 @@ pub async fn rules(db: &Db) -> StoreResult<Vec<EscalationRule>> {
         let Ok(sev) = Severity::from_level(r.min_severity as u8) else { continue };
         let Ok(levels) = to_domain_levels(&r.levels) else { continue };
         if let Ok(rule) = EscalationRule::new(cat, sev, path, levels) {
-            out.push(rule);
+            out.push(rule.with_auto_raise(r.auto_raise));
         }
     }
     Ok(out)
