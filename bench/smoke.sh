@@ -9,5 +9,6 @@ export OUT=${OUT:-$(mktemp -d /tmp/vigie-bench-smoke.XXXXXX)}
 SKIP_CENTRAL=1 "$here/ingest/odk-central.sh" --smoke
 "$here/startup/run.sh" --smoke
 "$here/analytics/run.sh" --smoke
+"$here/alerts/run.sh" --smoke
 for s in "$here"/*/smoke.sh; do [ -x "$s" ] && "$s"; done   # other benchmarks' own smoke entries
 echo "bench smoke: ok ($OUT)"

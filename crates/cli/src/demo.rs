@@ -208,7 +208,7 @@ async fn early_warning(db: &Db, now: DateTime<Utc>) -> anyhow::Result<()> {
             continue;
         }
         let levels = levels.iter().map(|(name, phone, minutes)| LevelSpec { name: name.to_string(), phone: phone.map(str::to_string), ack_minutes: *minutes }).collect();
-        vigie_storage::alerts::create_rule(db, None, 3, &AreaCode::parse(area).unwrap(), levels, &admin).await?;
+        vigie_storage::alerts::create_rule(db, None, 3, &AreaCode::parse(area).unwrap(), levels, false, &admin).await?;
     }
     for sc in scenarios() {
         let received = now - Duration::minutes(sc.received_ago);

@@ -84,6 +84,7 @@ pub fn alerts_command(lang: Lang) -> Command {
                 .arg(Arg::new("by").long("by").required(true).value_name(t(lang, "IDENTIFIANT", "USERNAME")).help(t(lang, "Compte au nom duquel l'accusé est enregistré (droit alerts.respond sur la zone)", "Account the acknowledgement is recorded for (needs alerts.respond over the area)")))
                 .arg(Arg::new("level").long("level").value_parser(clap::value_parser!(usize)).value_name("N").help(t(lang, "Niveau d'escalade qui a répondu (0 = premier)", "Escalation level that answered (0 = first)"))),
         )
+        .subcommand(crate::rules_cli::rules_command(lang))
 }
 
 async fn area_scope(db: &Db, m: &ArgMatches, lang: Lang) -> anyhow::Result<(Vec<AreaPath>, bool)> {
@@ -225,6 +226,7 @@ pub async fn reports(lang: Lang, db: &Db, m: &ArgMatches) -> anyhow::Result<Exit
 
 pub async fn alerts(lang: Lang, db: &Db, m: &ArgMatches) -> anyhow::Result<ExitCode> {
     match m.subcommand() {
+        Some(("rules", r)) => crate::rules_cli::run(lang, db, r).await,
         Some(("list", l)) => {
             let (areas, unplaced) = area_scope(db, l, lang).await?;
             let f = AlertFilter { state: l.get_one::<String>("state").cloned(), category: l.get_one::<String>("category").cloned(), needs_attention: l.get_flag("attention").then_some(true) };

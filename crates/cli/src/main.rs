@@ -6,6 +6,7 @@ mod commands;
 mod config;
 mod demo;
 mod ew_cli;
+mod rules_cli;
 mod demo_governance;
 mod governance_import;
 mod keys;

@@ -6,7 +6,7 @@ use crate::{AppState, SmsGateway};
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 use std::time::Duration as StdDuration;
-use vigie_storage::{jobs, sms, webhooks, StoreResult};
+use vigie_storage::{auto_raise, jobs, sms, wakeup, webhooks, StoreResult};
 
 /// A name for this process in job leases (host + pid).
 pub fn worker_id() -> String {
@@ -17,10 +17,29 @@ fn http() -> reqwest::Client {
     reqwest::Client::builder().timeout(StdDuration::from_secs(10)).connect_timeout(StdDuration::from_secs(5)).build().expect("http client")
 }
 
+/// How long an idle worker waits for a wake-up before looking anyway (delayed retries, a lost
+/// notification): queued work normally starts at once (see `vigie_storage::wakeup`).
+const FALLBACK_POLL: StdDuration = StdDuration::from_secs(2);
+
 /// Starts the loops; they stop when the runtime stops.
 pub fn spawn(state: AppState) {
     let worker = worker_id();
     let client = http();
+    wakeup::listen(&state.db);
+    {
+        let (s, w) = (state.clone(), worker.clone());
+        tokio::spawn(async move {
+            loop {
+                let n = run_auto_raise_once(&s, &w).await.unwrap_or_else(|e| {
+                    tracing::warn!(error = %e, "auto-raise worker");
+                    0
+                });
+                if n == 0 {
+                    wakeup::wait(auto_raise::QUEUE, FALLBACK_POLL).await;
+                }
+            }
+        });
+    }
     {
         let (s, w, c) = (state.clone(), worker.clone(), client.clone());
         tokio::spawn(async move {
@@ -33,7 +52,7 @@ pub fn spawn(state: AppState) {
                     None => 0,
                 };
                 if n == 0 {
-                    tokio::time::sleep(StdDuration::from_millis(200)).await;
+                    wakeup::wait(sms::QUEUE, FALLBACK_POLL).await;
                 }
             }
         });
@@ -47,7 +66,7 @@ pub fn spawn(state: AppState) {
                     0
                 });
                 if n == 0 {
-                    tokio::time::sleep(StdDuration::from_millis(500)).await;
+                    wakeup::wait(webhooks::QUEUE, FALLBACK_POLL).await;
                 }
             }
         });
@@ -72,6 +91,24 @@ pub fn spawn(state: AppState) {
             tokio::time::sleep(StdDuration::from_secs(5)).await;
         }
     });
+}
+
+/// Raises the alerts that intake queued for an auto-raise rule (see `vigie_storage::auto_raise`).
+/// Returns how many jobs it took.
+pub async fn run_auto_raise_once(s: &AppState, worker: &str) -> StoreResult<usize> {
+    let batch = jobs::claim(&s.db, auto_raise::QUEUE, worker, 20, s.config.job_lease, s.now()).await?;
+    let n = batch.len();
+    for job in batch {
+        let p: serde_json::Value = serde_json::from_str(&job.payload).unwrap_or_default();
+        let (alert, report) = (p["alert_id"].as_i64().unwrap_or(-1), p["report_id"].as_i64().unwrap_or(-1));
+        match auto_raise::raise(&s.db, alert, report, s.now()).await {
+            Ok(_) => {
+                jobs::complete(&s.db, job.id, worker).await?;
+            }
+            Err(e) => jobs::fail(&s.db, &job, worker, &e.to_string(), s.now()).await?,
+        }
+    }
+    Ok(n)
 }
 
 /// Sends queued SMS through the gateway. Returns how many jobs it took.

@@ -72,6 +72,8 @@ enum Fx {
     Programme,
     /// A statistical return data set (by code), of the organisation fixture.
     Dataset,
+    /// An escalation rule of the area.
+    EscalationRule,
 }
 use Fx::*;
 
@@ -165,6 +167,7 @@ const MATRIX: &[(&str, Rule, Fx, Body)] = &[
     r("POST /api/v1/alerts/{id}/commands", InArea(AlertsRaise), Alert, Json(r#"{"command":"cancel","reason":"essai"}"#)),
     r("GET /api/v1/escalation-rules", Anywhere(AlertsRaise), NoRecord, NoBody),
     r("POST /api/v1/escalation-rules", InArea(AlertsRaise), NoRecord, Json(RULE)),
+    r("PUT /api/v1/escalation-rules/{id}/auto-raise", InArea(AlertsRaise), EscalationRule, Json(r#"{"auto_raise":true}"#)),
     r("GET /api/v1/indicators/early-warning", InArea(ReportsRead), NoRecord, NoBody),
     r("GET /api/v1/categories", SignedIn, NoRecord, NoBody),
     r("PUT /api/v1/categories/{code}", Root(TaxonomyWrite), Category, Json(CATEGORY)),
@@ -386,6 +389,9 @@ async fn fixtures(app: &TestApp) -> Fixtures {
         let xml = std::fs::read(format!("{}/../../{form}", env!("CARGO_MANIFEST_DIR"))).unwrap();
         let f = created(app.post(&format!("/api/v1/forms?purpose={purpose}&area_code={area}"), admin).header("content-type", "text/xml").body(xml).send().await.unwrap()).await;
         per_side(Form, side, f["id"].to_string());
+        let rule = RULE.replace("{area}", area);
+        let rule = created(app.post("/api/v1/escalation-rules", admin).header("content-type", "application/json").body(rule).send().await.unwrap()).await;
+        per_side(EscalationRule, side, rule["id"].to_string());
     }
     created(app.post("/api/v1/roles", admin).json(&json!({"name": "matrix_role", "label": "M", "permissions": ["areas.read"]})).send().await.unwrap()).await;
     per_side(Role, 0, "matrix_role".into());

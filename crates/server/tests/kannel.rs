@@ -11,7 +11,7 @@ use std::collections::HashMap;
 use std::process::Command;
 use support::{Backend, TestApp};
 
-both_backends!(sms_round_trip_through_kannel);
+both_backends!(sms_round_trip_through_kannel, auto_raised_alert_sms_to_sms_through_kannel);
 
 struct Kannel {
     env: HashMap<String, String>,
@@ -162,4 +162,42 @@ async fn sms_round_trip_through_kannel(b: Backend) {
     let queued: i64 = vigie_storage::run!(&app.db.read, c => sqlx::query_scalar("SELECT COUNT(*) FROM sms_outbox WHERE status = 'queued' AND last_error LIKE 'gateway unreachable%'").fetch_one(c).await.unwrap());
     assert_eq!(queued, 1);
     let _ = (Utc::now(), Duration::zero());
+}
+
+/// Issue 11.2 end to end with the real workers: a focal point's SMS of a category whose
+/// escalation rule auto-raises goes into fakesmsc, and the responder's alert SMS comes out of
+/// Kannel with no person and no test code in between (wake-ups, not polls, move it along).
+async fn auto_raised_alert_sms_to_sms_through_kannel(b: Backend) {
+    let key = "test-inbound-key-auto-raise-01";
+    let cfg = vigie_server::ServerConfig { sms_inbound_key: Some(key.into()), ..Default::default() };
+    let Some(app) = TestApp::spawn_with(b, cfg).await else { return };
+    let port: u16 = app.base.rsplit(':').next().unwrap().parse().unwrap();
+    let kannel = Kannel::start(port, key);
+    let mut config = (*app.state.config).clone();
+    config.sms_gateway = Some(kannel.gateway());
+    vigie_server::workers::spawn(vigie_server::AppState { config: std::sync::Arc::new(config), ..app.state.clone() });
+
+    let res = app.post("/api/v1/escalation-rules", &app.admin_token).json(&json!({"category_code": "armed_attack", "min_severity": 3, "area_code": "ML-5", "auto_raise": true,
+        "levels": [{"name": "Gendarmerie de Koro", "phone": "+22365000009", "ack_minutes": 30}]})).send().await.unwrap();
+    assert_eq!(res.status(), 201);
+    app.user_token("relais.koro", "reporter", "ML-5-KORO").await;
+    let uid = vigie_storage::users::id_by_username(&app.db, "relais.koro").await.unwrap();
+    let res = app.http.patch(app.url(&format!("/api/v1/users/{uid}"))).bearer_auth(&app.admin_token).json(&json!({"phone": "76 55 44 33"})).send().await.unwrap();
+    assert_eq!(res.status(), 200);
+
+    // An unknown number's SMS of the same category is not raised automatically.
+    kannel.inject("+22376000111", "ALERTE attaque Mopti coups de feu entendus vers le port");
+    kannel.wait_for("+22376000111", |t| t.contains("Vigie")).await;
+
+    kannel.inject("+22376554433", "ALERTE attaque Koro des hommes armes encerclent le marche");
+    let text = kannel.wait_for("+22365000009", |t| t.contains("ALERTE Vigie")).await;
+    let alerted: Value = app.get("/api/v1/alerts?state=alerted", &app.admin_token).send().await.unwrap().json().await.unwrap();
+    assert_eq!(alerted["total"], 1, "{alerted}");
+    let a = &alerted["items"][0];
+    assert!(text.contains(&format!("Vigie {}", a["id"])), "{text}");
+    assert_eq!(a["lifecycle"]["raised_automatically"], true);
+    let msgs = kannel.received();
+    assert_eq!(msgs.iter().filter(|m| m["to"].as_str().is_some_and(|t| t.ends_with("65000009"))).count(), 1, "one responder SMS: {msgs:?}");
+    let reported: Value = app.get("/api/v1/alerts?state=reported", &app.admin_token).send().await.unwrap().json().await.unwrap();
+    assert_eq!(reported["total"], 1, "the anonymous report's event waits for an analyst: {reported}");
 }

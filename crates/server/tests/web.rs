@@ -348,7 +348,7 @@ async fn a_report_goes_from_the_form_to_a_closed_alert(b: Backend) {
     app.user_token("gendarmerie.mopti", "responder", "ML-5").await;
     let admin = vigie_storage::audit::Actor::system("test");
     let levels = vec![vigie_storage::alerts::LevelSpec { name: "Brigade de Koro".into(), phone: Some("76 00 00 01".into()), ack_minutes: 30 }];
-    vigie_storage::alerts::create_rule(&app.db, None, 3, &AreaCode::parse("ML-5").unwrap(), levels, &admin).await.unwrap();
+    vigie_storage::alerts::create_rule(&app.db, None, 3, &AreaCode::parse("ML-5").unwrap(), levels, false, &admin).await.unwrap();
     let (c, csrf) = signed_in(&app, "analyste.mopti").await;
 
     // The form offers the areas of the analyst's reports.create scope, categories in French.

@@ -221,18 +221,37 @@ pub async fn command(db: &Db, id: i64, cmd: AlertCommand, actor: &Actor, now: Da
     let mut a = load_tx(&mut tx, id).await?;
     let before = a.state;
     let after = a.apply(cmd.clone(), actor.id, now).map_err(|m| Invalid::new("command", Msg::from(m)))?;
-    let (mut wake, mut attention) = (None, false);
-    if after == AlertState::Alerted {
-        (wake, attention) = escalate(&mut tx, db, &mut a, &rules, now).await?;
-    }
-    save_doc(&mut tx, &a, wake, attention, now).await?;
-    audit::append(&mut tx, actor, &format!("alert.{}", after.as_str()), "alert", &id.to_string(), serde_json::json!({"from": before.as_str(), "command": cmd})).await?;
-    if let Some(ev) = webhook_event(after) {
-        let path: Option<String> = run_tx!(&mut tx, c => sqlx::query_scalar("SELECT area_path FROM alerts WHERE id = $1").bind(id).fetch_one(&mut **c).await?);
-        webhooks::fan_out(&mut tx, ev, path.map(AreaPath).as_ref(), serde_json::json!({"id": id, "state": after.as_str(), "severity": a.severity.level(), "category": a.category.as_str(), "at": now, "outcome": a.outcome})).await?;
-    }
+    let action = format!("alert.{}", after.as_str());
+    after_transition(&mut tx, db, &mut a, &rules, &action, actor, serde_json::json!({"from": before.as_str(), "command": cmd}), now).await?;
     tx.commit().await?;
     get(db, id).await
+}
+
+/// What follows a change of state, in its transaction: a raise notifies the first responder
+/// level; then the alert is saved, audited under `action`, and announced to webhooks.
+#[allow(clippy::too_many_arguments)]
+pub(crate) async fn after_transition(
+    tx: &mut Tx,
+    db: &Db,
+    a: &mut Alert,
+    rules: &[EscalationRule],
+    action: &str,
+    actor: &Actor,
+    details: serde_json::Value,
+    now: DateTime<Utc>,
+) -> StoreResult<()> {
+    let (id, after) = (a.id, a.state);
+    let (mut wake, mut attention) = (None, false);
+    if after == AlertState::Alerted {
+        (wake, attention) = escalate(tx, db, a, rules, now).await?;
+    }
+    save_doc(tx, a, wake, attention, now).await?;
+    audit::append(tx, actor, action, "alert", &id.to_string(), details).await?;
+    if let Some(ev) = webhook_event(after) {
+        let path: Option<String> = run_tx!(&mut *tx, c => sqlx::query_scalar("SELECT area_path FROM alerts WHERE id = $1").bind(id).fetch_one(&mut **c).await?);
+        webhooks::fan_out(tx, ev, path.map(AreaPath).as_ref(), serde_json::json!({"id": id, "state": after.as_str(), "severity": a.severity.level(), "category": a.category.as_str(), "at": now, "outcome": a.outcome})).await?;
+    }
+    Ok(())
 }
 
 /// Carries out the next escalation step of an alert inside `tx`: queues the notification SMS,
@@ -314,6 +333,9 @@ pub struct RuleView {
     pub levels: Vec<LevelSpec>,
     /// A disabled rule is kept (and listed) but no longer escalates anything.
     pub disabled: bool,
+    /// Alerts governed by this rule are raised as soon as a trusted source (a registered focal
+    /// point or committee) reports them; an analyst verifies afterwards.
+    pub auto_raise: bool,
 }
 
 fn to_domain_levels(levels: &[LevelSpec]) -> Result<Vec<ResponderLevel>, Invalid> {
@@ -345,15 +367,28 @@ async fn checked_rule(db: &Db, category: Option<&str>, min_severity: i32, area: 
     Ok(cat)
 }
 
-pub async fn create_rule(db: &Db, category: Option<&str>, min_severity: i32, area: &AreaCode, levels: Vec<LevelSpec>, actor: &Actor) -> StoreResult<RuleView> {
+#[allow(clippy::too_many_arguments)]
+pub async fn create_rule(db: &Db, category: Option<&str>, min_severity: i32, area: &AreaCode, levels: Vec<LevelSpec>, auto_raise: bool, actor: &Actor) -> StoreResult<RuleView> {
     let cat = checked_rule(db, category, min_severity, area, &levels).await?;
     let mut tx = db.begin().await?;
-    let id: i64 = run_tx!(&mut tx, c => sqlx::query_scalar("INSERT INTO escalation_rules (category_code, min_severity, area_code, levels, created_at) VALUES ($1,$2,$3,$4,$5) RETURNING id")
-        .bind(cat.as_ref().map(|c| c.as_str().to_string())).bind(min_severity).bind(area.as_str()).bind(serde_json::to_string(&levels).unwrap()).bind(crate::now())
+    let id: i64 = run_tx!(&mut tx, c => sqlx::query_scalar("INSERT INTO escalation_rules (category_code, min_severity, area_code, levels, created_at, auto_raise) VALUES ($1,$2,$3,$4,$5,$6) RETURNING id")
+        .bind(cat.as_ref().map(|c| c.as_str().to_string())).bind(min_severity).bind(area.as_str()).bind(serde_json::to_string(&levels).unwrap()).bind(crate::now()).bind(auto_raise)
         .fetch_one(&mut **c).await?);
-    audit::append(&mut tx, actor, "escalation_rule.create", "escalation_rule", &id.to_string(), serde_json::json!({"area": area, "category": category, "levels": levels.len()})).await?;
+    audit::append(&mut tx, actor, "escalation_rule.create", "escalation_rule", &id.to_string(), serde_json::json!({"area": area, "category": category, "levels": levels.len(), "auto_raise": auto_raise})).await?;
     tx.commit().await?;
-    Ok(RuleView { id, category_code: category.map(str::to_string), min_severity, area_code: area.to_string(), levels, disabled: false })
+    Ok(RuleView { id, category_code: category.map(str::to_string), min_severity, area_code: area.to_string(), levels, disabled: false, auto_raise })
+}
+
+/// Turns automatic raising on or off for one rule (audited). The updated rule and its area.
+pub async fn set_auto_raise(db: &Db, id: i64, auto_raise: bool, actor: &Actor) -> StoreResult<(RuleView, AreaPath)> {
+    let mut tx = db.begin().await?;
+    let n = run_tx!(&mut tx, c => sqlx::query("UPDATE escalation_rules SET auto_raise = $2 WHERE id = $1").bind(id).bind(auto_raise).execute(&mut **c).await?.rows_affected());
+    if n == 0 {
+        return Err(StoreError::NotFound);
+    }
+    audit::append(&mut tx, actor, "escalation_rule.auto_raise", "escalation_rule", &id.to_string(), serde_json::json!({"auto_raise": auto_raise})).await?;
+    tx.commit().await?;
+    get_rule(db, id).await
 }
 
 /// Replaces a rule's category, severity, area and levels (the audit entry keeps the old ones).
@@ -366,7 +401,7 @@ pub async fn update_rule(db: &Db, id: i64, category: Option<&str>, min_severity:
         .execute(&mut **c).await?; });
     audit::append(&mut tx, actor, "escalation_rule.update", "escalation_rule", &id.to_string(), serde_json::json!({"before": before, "area": area, "category": category, "levels": levels.len()})).await?;
     tx.commit().await?;
-    Ok(RuleView { id, category_code: category.map(str::to_string), min_severity, area_code: area.to_string(), levels, disabled: before.disabled })
+    Ok(RuleView { id, category_code: category.map(str::to_string), min_severity, area_code: area.to_string(), levels, disabled: before.disabled, auto_raise: before.auto_raise })
 }
 
 /// Disables a rule (alerts it covered fall to the next most specific rule) or enables it again.
@@ -382,11 +417,11 @@ pub async fn set_rule_disabled(db: &Db, id: i64, disabled: bool, actor: &Actor) 
     Ok(get_rule(db, id).await?.0)
 }
 
-type RuleRow = (i64, Option<String>, i32, String, String, String, bool);
-const RULE_SELECT: &str = "SELECT r.id, r.category_code, r.min_severity, r.area_code, r.levels, a.path, r.disabled_at IS NOT NULL FROM escalation_rules r JOIN areas a ON a.code = r.area_code";
+type RuleRow = (i64, Option<String>, i32, String, String, String, bool, bool);
+const RULE_SELECT: &str = "SELECT r.id, r.category_code, r.min_severity, r.area_code, r.levels, a.path, r.disabled_at IS NOT NULL, r.auto_raise FROM escalation_rules r JOIN areas a ON a.code = r.area_code";
 
-fn rule_of((id, category_code, min_severity, area_code, levels, path, disabled): RuleRow) -> (RuleView, AreaPath) {
-    (RuleView { id, category_code, min_severity, area_code, levels: serde_json::from_str(&levels).unwrap_or_default(), disabled }, AreaPath(path))
+fn rule_of((id, category_code, min_severity, area_code, levels, path, disabled, auto_raise): RuleRow) -> (RuleView, AreaPath) {
+    (RuleView { id, category_code, min_severity, area_code, levels: serde_json::from_str(&levels).unwrap_or_default(), disabled, auto_raise }, AreaPath(path))
 }
 
 /// One rule and the path of its area (disabled or not).
@@ -409,7 +444,7 @@ pub async fn rules(db: &Db) -> StoreResult<Vec<EscalationRule>> {
         let Ok(sev) = Severity::from_level(r.min_severity as u8) else { continue };
         let Ok(levels) = to_domain_levels(&r.levels) else { continue };
         if let Ok(rule) = EscalationRule::new(cat, sev, path, levels) {
-            out.push(rule);
+            out.push(rule.with_auto_raise(r.auto_raise));
         }
     }
     Ok(out)

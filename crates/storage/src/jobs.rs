@@ -23,6 +23,9 @@ pub async fn enqueue(tx: &mut Tx, queue: &str, payload: &serde_json::Value, dedu
             .bind(queue).bind(payload.to_string()).bind(dedup_key).bind(run_at).bind(crate::now())
             .execute(&mut **c).await?;
     });
+    if run_at <= crate::now() {
+        crate::wakeup::on_enqueue(tx, queue).await?;
+    }
     Ok(())
 }
 

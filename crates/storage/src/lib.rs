@@ -24,6 +24,9 @@ pub mod roles;
 pub mod sms;
 pub mod webhooks;
 pub mod users;
+// Alerts raised on intake, and workers woken when work is queued (issue 11.2).
+pub mod auto_raise;
+pub mod wakeup;
 // Early warning: analyst tools (merge/split) and report attachments.
 pub mod attachments;
 pub mod events;

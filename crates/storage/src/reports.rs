@@ -153,6 +153,8 @@ pub(crate) async fn store_prepared(tx: &mut Tx, ctx: &GroupContext, p: &Prepared
     if let (Some(a), true) = (alert_id, report.severity.level() as i32 > event_severity) {
         alerts::touch_after_report(tx, a, report.severity, now).await?;
     }
+    // In the same transaction: the raise survives a crash right after the commit.
+    crate::auto_raise::enqueue_if_armed(tx, report_id, alert_id, report).await?;
     Ok(IntakeOutcome {
         report_id,
         reference: p.reference.clone(),

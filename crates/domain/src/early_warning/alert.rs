@@ -198,6 +198,9 @@ pub struct Alert {
     pub outcome: Option<Outcome>,
     pub cancel_reason: Option<String>,
     pub history: Vec<Transition>,
+    /// Raised by an auto-raise escalation rule on a trusted report, not by a person.
+    #[serde(default)]
+    pub raised_automatically: bool,
 }
 
 impl Alert {
@@ -222,6 +225,7 @@ impl Alert {
             outcome: None,
             cancel_reason: None,
             history: Vec::new(),
+            raised_automatically: false,
         }
     }
 
@@ -308,6 +312,29 @@ impl Alert {
         self.state = to;
         self.history.push(Transition { from, to, at: now, by_user });
         Ok(to)
+    }
+
+    /// Raises the alert on behalf of an auto-raise rule (see
+    /// `escalation::raises_automatically`): from `reported` or `verified`, whatever the
+    /// severity, because an administrator decided beforehand that this kind of report cannot
+    /// wait. Verification goes on afterwards, as for a critical alert raised unverified.
+    pub fn auto_raise(&mut self, now: DateTime<Utc>) -> Result<AlertState, EwMsg> {
+        let from = self.state;
+        if from.is_terminal() {
+            return Err(EwMsg::AlertAlreadyFinished { state: from });
+        }
+        if !matches!(from, AlertState::Reported | AlertState::Verified) {
+            return Err(EwMsg::IllegalTransition { from, to: AlertState::Alerted });
+        }
+        if now < self.last_step_at() {
+            return Err(EwMsg::StepBeforePreviousStep);
+        }
+        self.alerted_at = Some(now);
+        self.alerted_unverified = from == AlertState::Reported;
+        self.raised_automatically = true;
+        self.state = AlertState::Alerted;
+        self.history.push(Transition { from, to: AlertState::Alerted, at: now, by_user: None });
+        Ok(AlertState::Alerted)
     }
 
     /// Records what the scheduler did after `escalation::next_escalation`. Only while the alert
@@ -427,6 +454,26 @@ mod tests {
         a.apply(AlertCommand::Raise, None, t(2)).unwrap();
         assert!(a.alerted_unverified);
         assert_eq!(a.verified_at, None);
+    }
+
+    #[test]
+    fn auto_raise_skips_verification_at_any_severity_once() {
+        let mut a = alert(Severity::Moderate);
+        assert_eq!(a.auto_raise(t(-1)), Err(EwMsg::StepBeforePreviousStep));
+        assert_eq!(a.auto_raise(t(1)), Ok(AlertState::Alerted));
+        assert!(a.raised_automatically && a.alerted_unverified);
+        assert_eq!((a.alerted_at, a.history.len(), a.history[0].by_user), (Some(t(1)), 1, None));
+        // A second attempt (a retried job) changes nothing.
+        let before = a.clone();
+        assert!(matches!(a.auto_raise(t(2)), Err(EwMsg::IllegalTransition { .. })));
+        assert_eq!(a, before);
+        let mut v = alert(Severity::Low);
+        v.apply(AlertCommand::Verify, Some(3), t(1)).unwrap();
+        v.auto_raise(t(2)).unwrap();
+        assert!(!v.alerted_unverified);
+        let mut c = alert(Severity::High);
+        c.apply(AlertCommand::Cancel { reason: "doublon".into() }, None, t(1)).unwrap();
+        assert_eq!(c.auto_raise(t(2)), Err(EwMsg::AlertAlreadyFinished { state: AlertState::Cancelled }));
     }
 
     #[test]

@@ -6,6 +6,7 @@
 //! Nothing is dropped in silence: a responder without a phone is skipped *and* flagged.
 
 use super::alert::{Alert, AlertState, EscalationEntry, EscalationKind};
+use super::report::ReporterKind;
 use super::taxonomy::{CategoryCode, Severity};
 use super::EwMsg;
 use crate::area::AreaPath;
@@ -29,6 +30,12 @@ pub struct EscalationRule {
     /// Alerts in this subtree.
     pub area: AreaPath,
     pub levels: Vec<ResponderLevel>,
+    /// Raise the alert as soon as a trusted source reports it, without waiting for an analyst
+    /// (who still verifies afterwards): for threats where minutes count, such as an imminent
+    /// armed attack. On the rule rather than the category, because the rule already says which
+    /// category, from which severity and where — and who is told.
+    #[serde(default)]
+    pub auto_raise: bool,
 }
 
 impl EscalationRule {
@@ -45,7 +52,12 @@ impl EscalationRule {
                 return Err(EwMsg::InvalidDeadline);
             }
         }
-        Ok(EscalationRule { category, min_severity, area, levels })
+        Ok(EscalationRule { category, min_severity, area, levels, auto_raise: false })
+    }
+
+    pub fn with_auto_raise(mut self, auto_raise: bool) -> Self {
+        self.auto_raise = auto_raise;
+        self
     }
 
     pub fn applies_to(&self, alert: &Alert) -> bool {
@@ -70,6 +82,16 @@ pub fn matching_rule<'a>(alert: &Alert, rules: &'a [EscalationRule]) -> Option<&
         }
     }
     best.map(|(r, _)| r)
+}
+
+/// Whether a report from `reporter` into `alert` raises it with no person in the loop: the
+/// rule that governs the alert says so, and the source is trusted (a registered focal point or
+/// committee; an anonymous message is verified by an analyst first, or anyone could send the
+/// gendarmerie out with one SMS).
+pub fn raises_automatically(alert: &Alert, rules: &[EscalationRule], reporter: ReporterKind) -> bool {
+    reporter != ReporterKind::Anonymous
+        && matches!(alert.state, AlertState::Reported | AlertState::Verified)
+        && matching_rule(alert, rules).is_some_and(|r| r.auto_raise)
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -208,6 +230,22 @@ mod tests {
         for e in p.entries(now) {
             a.record_escalation(e).unwrap();
         }
+    }
+
+    #[test]
+    fn only_the_governing_rule_and_a_trusted_source_raise_automatically() {
+        let fresh = |area: &str, sev| Alert::new(1, CategoryCode::parse("armed_attack").unwrap(), sev, AreaPath(area.into()), t(0));
+        let mut rs = rules();
+        // Mopti's rule (the most specific for Mopti) auto-raises; the national one does not.
+        rs[1] = rs[1].clone().with_auto_raise(true);
+        let mopti = fresh("ML/ML-5/ML-5-KORO", Severity::High);
+        assert!(raises_automatically(&mopti, &rs, ReporterKind::FocalPoint));
+        assert!(raises_automatically(&mopti, &rs, ReporterKind::Committee));
+        assert!(!raises_automatically(&mopti, &rs, ReporterKind::Anonymous), "anonymous reports are verified first");
+        assert!(!raises_automatically(&fresh("ML/ML-5", Severity::Moderate), &rs, ReporterKind::FocalPoint), "below Mopti's threshold: national rule");
+        assert!(!raises_automatically(&fresh("ML/ML-6", Severity::Critical), &rs, ReporterKind::FocalPoint));
+        assert!(!raises_automatically(&raised("ML/ML-5", Severity::High), &rs, ReporterKind::FocalPoint), "already raised");
+        assert!(!raises_automatically(&mopti, &rules(), ReporterKind::FocalPoint));
     }
 
     #[test]

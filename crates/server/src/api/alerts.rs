@@ -24,6 +24,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(get_alert))
         .routes(routes!(alert_command))
         .routes(routes!(list_rules, create_rule))
+        .routes(routes!(set_auto_raise))
         .routes(routes!(early_warning_indicators))
 }
 
@@ -102,6 +103,10 @@ pub struct RuleBody {
     area_code: String,
     /// Responders in the order they are alerted, each with an acknowledgement deadline.
     levels: Vec<LevelSpec>,
+    /// Raise the alert as soon as a registered focal point or committee reports it (an analyst
+    /// verifies afterwards). Default false.
+    #[serde(default)]
+    auto_raise: bool,
 }
 
 /// Define who is alerted, in which order and how fast, for alerts of a category, severity and area.
@@ -111,8 +116,27 @@ async fn create_rule(State(s): State<AppState>, auth: Auth, ApiJson(b): ApiJson<
     auth.require(Permission::AlertsRaise, Target::AnyArea)?;
     let area = AreaCode::parse(&b.area_code).map_err(|m| ApiError::bad_request("area_code", m))?;
     auth.require_in(Permission::AlertsRaise, &vigie_storage::areas::path_of(&s.db, &area, "area_code").await?)?;
-    let r = alerts::create_rule(&s.db, b.category_code.as_deref(), b.min_severity, &area, b.levels, &auth.actor()).await?;
+    let r = alerts::create_rule(&s.db, b.category_code.as_deref(), b.min_severity, &area, b.levels, b.auto_raise, &auth.actor()).await?;
     Ok((StatusCode::CREATED, Json(r)))
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AutoRaiseBody {
+    auto_raise: bool,
+}
+
+/// Turn automatic raising on or off for an escalation rule: its alerts are then raised as soon
+/// as a registered focal point or committee reports them (audited).
+#[utoipa::path(put, path = "/api/v1/escalation-rules/{id}/auto-raise", tag = "early-warning", request_body = AutoRaiseBody,
+    params(("id" = i64, Path, description = "Escalation rule")),
+    responses((status = 200, body = RuleView), (status = 400, body = crate::error::Problem), (status = 403, body = crate::error::Problem), (status = 404, body = crate::error::Problem)))]
+async fn set_auto_raise(State(s): State<AppState>, auth: Auth, Path(id): Path<i64>, ApiJson(b): ApiJson<AutoRaiseBody>) -> Result<Json<RuleView>, ApiError> {
+    auth.require(Permission::AlertsRaise, Target::AnyArea)?;
+    let (_, path) = alerts::get_rule(&s.db, id).await?;
+    auth.require_in(Permission::AlertsRaise, &path)?;
+    let (r, _) = alerts::set_auto_raise(&s.db, id, b.auto_raise, &auth.actor()).await?;
+    Ok(Json(r))
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]

@@ -238,7 +238,7 @@ async fn render_detail(s: &AppState, page: &Page, id: i64, status: StatusCode, i
         category => label_of(&cats, &a.category_code), severity => severity_label(a.severity, lang),
         area_code => a.area_code, area_name => names.name(s, a.area_code.as_deref()).await,
         needs_attention => a.needs_attention, overdue => overdue(&a, now), wake_at => a.wake_at,
-        alerted_unverified => l.alerted_unverified,
+        alerted_unverified => l.alerted_unverified, raised_automatically => l.raised_automatically,
         done_actions => l.actions.iter().map(|x| x.label(lang)).collect::<Vec<_>>(),
         outcome => l.outcome.map(|o| o.label(lang)), cancel_reason => l.cancel_reason.clone(),
         history => l.history.iter().map(|t| context! {

@@ -280,6 +280,8 @@ async fn save_rule(s: &AppState, form: &FormPost, id: Option<i64>) -> WebResult 
                 severity,
                 &area,
                 levels,
+                // Automatic raising is switched per rule from the API or `vigie alerts rules`.
+                false,
                 &page.auth.actor(),
             )
             .await

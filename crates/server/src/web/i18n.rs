@@ -247,7 +247,7 @@ const CATALOGUE: &[(&str, &str, &str)] = &[
 ];
 
 /// Word tables of page modules kept in their own files, searched after [`CATALOGUE`].
-const MODULE_WORDS: &[&[(&str, &str, &str)]] = &[super::governance::WORDS, super::report_actions::WORDS, super::i18n_cases_map::CATALOGUE, super::i18n_admin::WORDS, super::i18n_results::CATALOGUE];
+const MODULE_WORDS: &[&[(&str, &str, &str)]] = &[super::governance::WORDS, super::report_actions::WORDS, super::i18n_cases_map::CATALOGUE, super::i18n_admin::WORDS, super::i18n_results::CATALOGUE, super::i18n_auto_raise::WORDS];
 
 fn all_words() -> impl Iterator<Item = &'static (&'static str, &'static str, &'static str)> {
     CATALOGUE.iter().chain(MODULE_WORDS.iter().flat_map(|w| w.iter()))

@@ -32,6 +32,7 @@ pub mod governance;
 pub mod cases;
 pub mod chart;
 pub mod i18n_cases_map;
+pub mod i18n_auto_raise;
 pub mod map;
 pub mod public;
 // Administration of issue 8: escalation rules, categories, ODK forms.
