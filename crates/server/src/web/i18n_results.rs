@@ -77,6 +77,8 @@ pub const CATALOGUE: &[(&str, &str, &str)] = &[
     ("res.computed_no_entry", "Cet indicateur est calculé à partir des données de Vigie : pas de saisie manuelle.", "This indicator is computed from Vigie's records: no manual entry."),
     ("res.budget_execution", "Exécution budgétaire", "Budget execution"),
     ("res.grand_total", "Total général (calculé)", "Grand total (computed)"),
+    ("res.grand_total_printed", "Total général (document)", "Grand total (document)"),
+    ("res.grand_total_computed", "Total recalculé par Vigie (taux configurés)", "Recomputed by Vigie (configured rates)"),
     ("res.gaps", "Écarts d'arrondi du document", "Rounding gaps in the document"),
     ("res.gaps_hint", "Chiffres imprimés que leur propre arithmétique ou les taux configurés ne reproduisent pas : à signaler, pas à corriger en silence.", "Printed figures that their own arithmetic or the configured rates do not reproduce: to report, not to correct silently."),
     ("res.line", "ligne", "line"),

@@ -73,6 +73,13 @@ async fn budget_page(State(s): State<AppState>, page: Page, Path(code): Path<Str
     let grand_total = bv["computed"]["grand_total"]["total"]
         .as_str()
         .map(|v| money(v, lang));
+    // The document's own grand total comes first: it is what was signed; Vigie's recomputation
+    // from the lines and the configured rates is shown beside it, with the gaps listed below.
+    let printed_total = bv["rows"]
+        .as_array()
+        .and_then(|rows| rows.iter().find(|r| r["kind"] == "grand_total"))
+        .and_then(|r| r["printed_total"].as_str())
+        .map(|v| money(v, lang));
     let gaps: Vec<Value> = bv["gaps"]
         .as_array()
         .map(|a| {
@@ -113,7 +120,7 @@ async fn budget_page(State(s): State<AppState>, page: Page, Path(code): Path<Str
     page.render(
         "budget.html",
         context! {
-            p => programme_ctx(&p), code_q => enc(&p.code), columns, rows, grand_total, gaps, variance,
+            p => programme_ctx(&p), code_q => enc(&p.code), columns, rows, grand_total, printed_total, gaps, variance,
             year => super::results::default_year(&s, &page, &p).await?,
         },
     )
