@@ -91,7 +91,7 @@ async fn the_login_form_sets_the_session_cookie(b: Backend) {
     let home = c.get(app.url("/")).send().await.unwrap();
     assert_eq!(home.status(), StatusCode::OK);
     let home = home.text().await.unwrap();
-    assert!(home.contains("Tableau de bord") && home.contains("Alertes ouvertes") && home.contains("Bientôt disponible"));
+    assert!(home.contains("Tableau de bord") && home.contains("Alertes ouvertes") && home.contains("Progrès des indicateurs"));
     // The session is the API's session too.
     assert_eq!(c.get(app.url("/api/v1/me")).send().await.unwrap().status(), StatusCode::OK);
     // Signed in, the form sends you on.
@@ -236,7 +236,7 @@ async fn the_language_switch_and_accept_language(b: Backend) {
     let cookie = res.headers()[header::SET_COOKIE].to_str().unwrap().to_string();
     assert!(cookie.starts_with("lang=en;"), "{cookie}");
     let en = c.get(app.url("/")).send().await.unwrap().text().await.unwrap();
-    assert!(en.contains(r#"<html lang="en">"#) && en.contains("Dashboard") && en.contains("Open alerts") && en.contains("Coming soon."));
+    assert!(en.contains(r#"<html lang="en">"#) && en.contains("Dashboard") && en.contains("Open alerts") && en.contains("Indicator progress"));
     // The cookie wins over Accept-Language; without it, Accept-Language decides.
     let en2 = c.get(app.url("/")).header(header::ACCEPT_LANGUAGE, "fr").send().await.unwrap().text().await.unwrap();
     assert!(en2.contains("Dashboard"));
@@ -464,7 +464,7 @@ async fn a_report_goes_from_the_form_to_a_closed_alert(b: Backend) {
     assert!(minusma.contains("100,0") && minusma.contains("1 / 1"), "{minusma}");
     assert!(figure("ind-ack").contains("1 / 1"), "{}", figure("ind-ack"));
     assert!(figure("ind-raised").contains("<dd>1</dd>"), "{}", figure("ind-raised"));
-    assert!(home.contains("Signalements reçus aujourd") && !home.contains("Bientôt disponible"), "a responder has no case or framework block");
+    assert!(home.contains("Signalements reçus aujourd") && !home.contains("progres-indicateurs"), "a responder has no framework block");
 
     // Cookie-only POSTs are refused on these forms too.
     let res = c.post(app.url("/signalements/nouveau")).form(&[("cle", "web-forged"), ("texte", "x"), ("survenu", &when)]).send().await.unwrap();

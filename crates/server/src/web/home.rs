@@ -72,11 +72,10 @@ async fn home(State(s): State<AppState>, page: Page) -> WebResult {
         None => None,
     };
     let cases = if page.can(CasesRead) { Some(case_counts(&s, &page).await?) } else { None };
-    let soon = context! { cases => false, framework => false };
     let lights = if page.can(FrameworkRead) { Some(super::results::light_counts(&s, &page).await?) } else { None };
     page.render(
         "home.html",
-        context! { grants, counts, prosmed, soon, cases, lights, areas => page.can(AreasRead), ew => early_warning, can_report => page.can(ReportsCreate) },
+        context! { grants, counts, prosmed, cases, lights, areas => page.can(AreasRead), ew => early_warning, can_report => page.can(ReportsCreate) },
     )
 }
 

@@ -54,7 +54,6 @@ const CATALOGUE: &[(&str, &str, &str)] = &[
     ("home.reports", "Signalements récents", "Recent reports"),
     ("home.cases", "Dossiers protégés", "Protected cases"),
     ("home.framework", "Cadre de résultats et budget", "Results framework and budget"),
-    ("home.soon", "Bientôt disponible.", "Coming soon."),
     ("nav.alerts", "Alertes", "Alerts"),
     ("nav.reports", "Signalements", "Reports"),
     ("nav.report_new", "Signaler", "Report"),
