@@ -110,6 +110,10 @@ async fn auto_raise_rule_raises_once_per_report_and_escalates(b: Backend) {
     c.post(app.url("/connexion")).form(&[("username", "admin"), ("password", support::PASSWORD), ("csrf", &csrf), ("suite", "/")]).send().await.unwrap();
     let page = c.get(app.url(&format!("/alertes/{id}"))).send().await.unwrap().text().await.unwrap();
     assert!(page.contains(r#"id="lancement-auto""#) && page.contains("Lancée automatiquement"), "timeline shows the automatic raise");
+    // The rules page says which rule raises by itself.
+    let rules = c.get(app.url("/admin/escalade")).send().await.unwrap().text().await.unwrap();
+    let row = &rules[rules.find(&format!(r#"id="regle-{}""#, r["id"])).expect("rule listed")..];
+    assert!(row[..row.find("</tr>").unwrap()].contains("lancement automatique"), "the rule is marked as raising by itself");
     let log: Value = app.get(&format!("/api/v1/audit?entity=alert&entity_id={id}"), &app.admin_token).send().await.unwrap().json().await.unwrap();
     assert!(log.to_string().contains("alert.auto_raise") && log.to_string().contains("system:auto_raise"), "{log}");
 }

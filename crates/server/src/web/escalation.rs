@@ -93,6 +93,7 @@ async fn list(State(s): State<AppState>, page: Page, Query(q): Query<ListQuery>)
             severity => severity_label(r.min_severity, page.lang),
             levels => r.levels.iter().map(level_value).collect::<Vec<_>>(),
             disabled => r.disabled,
+            auto_raise => r.auto_raise,
             editable,
         });
     }
