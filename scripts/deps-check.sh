@@ -20,6 +20,10 @@ need() { # binary crate
 }
 need cargo-deny cargo-deny
 
+# cargo-deny reads `cargo metadata` offline, which needs every locked crate on disk, including the
+# ones only other platforms build (windows-sys…): a build fetched only this platform's.
+cargo fetch --locked >/dev/null
+
 # cargo-deny keeps the database under target/advisory-db/advisory-db-<hash of its URL>.
 root_db=target/advisory-db
 mkdir -p "$root_db"
