@@ -8,8 +8,8 @@
 mod support;
 
 use reqwest::multipart::{Form, Part};
-use reqwest::{header, redirect, StatusCode};
-use support::{Backend, TestApp, PASSWORD};
+use reqwest::{header, StatusCode};
+use support::{browser, field_of, signed_in, Backend, TestApp};
 use vigie_storage::audit::{self, AuditFilter};
 
 both_backends!(
@@ -20,23 +20,6 @@ both_backends!(
     supervisors_exclude_handlers_and_refer_cases,
     the_reporter_adds_evidence_on_the_follow_up_page,
 );
-
-fn browser() -> reqwest::Client {
-    reqwest::Client::builder()
-        .cookie_store(true)
-        .redirect(redirect::Policy::none())
-        .build()
-        .unwrap()
-}
-
-fn field_of(html: &str, name: &str) -> String {
-    let pat = format!(r#"name="{name}" value=""#);
-    let i = html
-        .find(&pat)
-        .unwrap_or_else(|| panic!("field {name} in {html}"))
-        + pat.len();
-    html[i..].split('"').next().unwrap().to_string()
-}
 
 fn location(res: &reqwest::Response) -> String {
     res.headers()
@@ -55,41 +38,6 @@ async fn with_demo_areas(app: &TestApp) {
 
 fn repo(path: &str) -> String {
     format!("{}/../../{path}", env!("CARGO_MANIFEST_DIR"))
-}
-
-async fn signed_in(app: &TestApp, user: &str) -> (reqwest::Client, String) {
-    let c = browser();
-    let page = c
-        .get(app.url("/connexion"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let csrf = field_of(&page, "csrf");
-    let res = c
-        .post(app.url("/connexion"))
-        .form(&[
-            ("username", user),
-            ("password", PASSWORD),
-            ("csrf", &csrf),
-            ("suite", "/"),
-        ])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), StatusCode::SEE_OTHER);
-    let home = c
-        .get(app.url("/"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let csrf = field_of(&home, "csrf");
-    (c, csrf)
 }
 
 async fn audit_actions(app: &TestApp, entity: &str) -> Vec<String> {

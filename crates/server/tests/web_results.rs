@@ -6,8 +6,8 @@
 
 mod support;
 
-use reqwest::{header, redirect, StatusCode};
-use support::{Backend, TestApp, PASSWORD};
+use reqwest::{header, StatusCode};
+use support::{browser, signed_in, Backend, TestApp, PASSWORD};
 use vigie_domain::area::AreaCode;
 use vigie_storage::audit::Actor;
 use vigie_storage::results::{self, NewProgramme};
@@ -99,57 +99,6 @@ async fn account(app: &TestApp, username: &str, grants: &[(&str, &str)]) {
     )
     .await
     .unwrap();
-}
-
-fn browser() -> reqwest::Client {
-    reqwest::Client::builder()
-        .cookie_store(true)
-        .redirect(redirect::Policy::none())
-        .build()
-        .unwrap()
-}
-
-fn field_of(html: &str, name: &str) -> String {
-    let pat = format!(r#"name="{name}" value=""#);
-    let i = html
-        .find(&pat)
-        .unwrap_or_else(|| panic!("field {name} in {html}"))
-        + pat.len();
-    html[i..].split('"').next().unwrap().to_string()
-}
-
-async fn signed_in(app: &TestApp, user: &str) -> (reqwest::Client, String) {
-    let c = browser();
-    let page = c
-        .get(app.url("/connexion"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let csrf = field_of(&page, "csrf");
-    let res = c
-        .post(app.url("/connexion"))
-        .form(&[
-            ("username", user),
-            ("password", PASSWORD),
-            ("csrf", &csrf),
-            ("suite", "/"),
-        ])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), StatusCode::SEE_OTHER);
-    let home = c
-        .get(app.url("/"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    (c, field_of(&home, "csrf"))
 }
 
 async fn page(c: &reqwest::Client, app: &TestApp, path: &str) -> (StatusCode, String) {

@@ -249,3 +249,31 @@ impl TestApp {
             .total
     }
 }
+
+/// A browser-like client for the web pages: keeps cookies, does not follow redirects.
+pub fn browser() -> reqwest::Client {
+    reqwest::Client::builder().cookie_store(true).redirect(reqwest::redirect::Policy::none()).build().unwrap()
+}
+
+/// The value of the form field `name` in a page (hidden CSRF field, kept input).
+pub fn field_of(html: &str, name: &str) -> String {
+    let pat = format!(r#"name="{name}" value=""#);
+    let i = html.find(&pat).unwrap_or_else(|| panic!("field {name} in {html}")) + pat.len();
+    html[i..].split('"').next().unwrap().to_string()
+}
+
+/// Signs `user` in through the sign-in form; the client and the session's CSRF token.
+pub async fn signed_in(app: &TestApp, user: &str) -> (reqwest::Client, String) {
+    let c = browser();
+    let page = c.get(app.url("/connexion")).send().await.unwrap().text().await.unwrap();
+    let csrf = field_of(&page, "csrf");
+    let res = c
+        .post(app.url("/connexion"))
+        .form(&[("username", user), ("password", PASSWORD), ("csrf", &csrf), ("suite", "/")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), reqwest::StatusCode::SEE_OTHER);
+    let home = c.get(app.url("/")).send().await.unwrap().text().await.unwrap();
+    (c, field_of(&home, "csrf"))
+}
