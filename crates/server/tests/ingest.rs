@@ -18,6 +18,7 @@ both_backends!(
     resends_in_one_group_store_one_report,
     http_reports_under_concurrency,
     big_and_many_events_still_group_their_reports,
+    a_group_places_its_reports_as_one_by_one,
 );
 
 fn input(key: &str, text: &str, area: &str) -> ReportInput {
@@ -81,7 +82,7 @@ async fn concurrent_intakes_share_commits_and_each_gets_its_answer(b: support::B
 }
 
 /// A database trigger refuses one report (as a constraint would) inside a group of many: that
-/// request alone gets the error, its savepoint is rolled back, the others are stored.
+/// request alone gets the error (the writer stores the group again in halves), the others are stored.
 async fn a_failing_request_does_not_fail_its_group(b: support::Backend) {
     let Some(app) = TestApp::spawn(b).await else { return };
     let db = &app.db;
@@ -170,4 +171,62 @@ async fn http_reports_under_concurrency(b: support::Backend) {
         assert_eq!(t.await.unwrap(), 201);
     }
     assert_eq!(count(&app.db, "SELECT COUNT(*) FROM reports WHERE idempotency_key LIKE 'h-%'").await, 64);
+}
+
+/// The writer places a whole group in memory (`reports::store_group`): report n sees the events
+/// reports 1…n−1 of the same group opened or joined. The same reports sent all at once (shared
+/// commits) and one by one (a commit each) must fall into the same events, and each event must
+/// carry the gravest severity of its reports.
+async fn a_group_places_its_reports_as_one_by_one(b: support::Backend) {
+    let stories = [
+        ("armed_attack", "des hommes armés à moto ont attaqué le marché de Koro ce matin"),
+        ("abduction", "des hommes armés ont enlevé le commerçant sur la route du marché de Koro"),
+        ("natural_hazard_flood", "la crue du fleuve a emporté le pont et vingt maisons du quartier"),
+        ("armed_attack", "tirs entendus toute la nuit au nord du village, les familles fuient"),
+    ];
+    let areas = ["ML-5-KORO", "ML-5-MOPTI"];
+    let inputs = |run: &str| -> Vec<ReportInput> {
+        (0..48)
+            .map(|i| {
+                let (category, text) = stories[i % stories.len()];
+                let mut r = input(&format!("{run}-{i}"), &format!("{text} ({} témoins)", i % 5), areas[(i / 4) % 2]);
+                r.category = Some(category.into());
+                r
+            })
+            .collect()
+    };
+    // Which reports share an event, as sets of their positions.
+    let partition = |outs: &[reports::IntakeOutcome]| -> Vec<Vec<usize>> {
+        let mut by_event: std::collections::BTreeMap<i64, Vec<usize>> = Default::default();
+        for (i, o) in outs.iter().enumerate() {
+            by_event.entry(o.alert_id.expect("grouped")).or_default().push(i);
+        }
+        let mut parts: Vec<Vec<usize>> = by_event.into_values().collect();
+        parts.sort();
+        parts
+    };
+
+    let Some(one_by_one) = TestApp::spawn(b).await else { return };
+    let mut sequential = Vec::new();
+    for i in inputs("seq") {
+        sequential.push(reports::intake(&one_by_one.db, i, Sender::default(), &Actor::system("test"), vigie_storage::now()).await.unwrap());
+    }
+    let Some(at_once) = TestApp::spawn(b).await else { return };
+    let (c0, r0) = group_commit::stats(&at_once.db);
+    let grouped: Vec<reports::IntakeOutcome> = send_all(&at_once.db, inputs("grp")).await.into_iter().map(|r| r.unwrap()).collect();
+    let (c1, r1) = group_commit::stats(&at_once.db);
+    assert!(c1 - c0 < r1 - r0, "the reports shared commits ({} commits for {} reports)", c1 - c0, r1 - r0);
+
+    let expected = partition(&sequential);
+    assert!(expected.len() > 2 && expected.len() < 48, "the stories make a few events, not one nor one each: {expected:?}");
+    assert_eq!(partition(&grouped), expected, "same events whether the reports came one by one or together");
+    assert_eq!(grouped.iter().filter(|o| o.new_event).count(), expected.len(), "one report opened each event");
+    for app in [&one_by_one, &at_once] {
+        let weaker = "SELECT COUNT(*) FROM alerts a WHERE a.severity < (SELECT MAX(r.severity) FROM reports r WHERE r.alert_id = a.id)";
+        assert_eq!(count(&app.db, weaker).await, 0, "each event has its gravest report's severity");
+        assert!(vigie_storage::audit::verify(&app.db).await.unwrap().broken.is_none());
+        vigie_storage::counters::snapshot(&app.db).await.unwrap();
+    }
+    let counts = |db: Db| async move { vigie_storage::counters::snapshot(&db).await.unwrap().iter().map(|r| (r.0, r.1.clone(), r.3.clone(), r.4)).collect::<Vec<_>>() };
+    assert_eq!(counts(at_once.db.clone()).await, counts(one_by_one.db.clone()).await, "the same counters");
 }

@@ -63,24 +63,56 @@ pub async fn append(
     entity_id: &str,
     detail: serde_json::Value,
 ) -> StoreResult<i64> {
+    let seqs = append_many(tx, &[NewEntry { actor, action, entity, entity_id: entity_id.to_string(), detail }]).await?;
+    Ok(seqs[0])
+}
+
+/// One entry to append with [`append_many`].
+pub struct NewEntry<'a> {
+    pub actor: &'a Actor,
+    pub action: &'a str,
+    pub entity: &'a str,
+    pub entity_id: String,
+    pub detail: serde_json::Value,
+}
+
+/// Rows per INSERT (10 parameters each).
+const ROWS_PER_INSERT: usize = 500;
+
+/// Appends entries in order inside `tx`, the chain computed in memory from the head read once:
+/// a commit group of intakes costs one read and one INSERT per 500 entries instead of two
+/// statements per entry. Returns their sequence numbers.
+pub async fn append_many(tx: &mut Tx, entries: &[NewEntry<'_>]) -> StoreResult<Vec<i64>> {
+    if entries.is_empty() {
+        return Ok(Vec::new());
+    }
     let at = crate::now().format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string();
-    let detail = detail.to_string();
     if let Tx::Postgres(c) = tx {
         sqlx::query("SELECT pg_advisory_xact_lock(7452010)").execute(&mut **c).await?;
     }
-    let last: Option<(i64, String)> = run_tx!(tx, c => {
+    let last: Option<(i64, String)> = run_tx!(&mut *tx, c => {
         sqlx::query_as("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1").fetch_optional(&mut **c).await?
     });
-    let (prev_seq, prev_hash) = last.unwrap_or((0, GENESIS.to_string()));
-    let seq = prev_seq + 1;
-    let hash = vigie_domain::audit::entry_hash(seq, &at, actor.id, &actor.label, action, entity, entity_id, &detail, &prev_hash);
-    run_tx!(tx, c => {
-        sqlx::query(&format!("INSERT INTO audit_log ({COLUMNS}) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10)"))
-            .bind(seq).bind(&at).bind(actor.id).bind(&actor.label).bind(action).bind(entity)
-            .bind(entity_id).bind(&detail).bind(&prev_hash).bind(&hash)
-            .execute(&mut **c).await?;
-    });
-    Ok(seq)
+    let (mut seq, mut prev_hash) = last.unwrap_or((0, GENESIS.to_string()));
+    let mut rows = Vec::with_capacity(entries.len());
+    for e in entries {
+        seq += 1;
+        let detail = e.detail.to_string();
+        let hash = vigie_domain::audit::entry_hash(seq, &at, e.actor.id, &e.actor.label, e.action, e.entity, &e.entity_id, &detail, &prev_hash);
+        rows.push((seq, e, detail, std::mem::replace(&mut prev_hash, hash.clone()), hash));
+    }
+    for chunk in rows.chunks(ROWS_PER_INSERT) {
+        let sql = format!("INSERT INTO audit_log ({COLUMNS}) VALUES {}", crate::placeholders(chunk.len(), 10));
+        run_tx!(&mut *tx, c => {
+            let mut q = sqlx::query(&sql);
+            for (seq, e, detail, prev, hash) in chunk {
+                q = q.bind(*seq).bind(&at).bind(e.actor.id).bind(&e.actor.label).bind(e.action).bind(e.entity)
+                    .bind(&e.entity_id).bind(detail).bind(prev).bind(hash);
+            }
+            q.execute(&mut **c).await?;
+        });
+    }
+    Ok(rows.iter().map(|r| r.0).collect())
 }
 
 #[derive(Debug, Default, Clone)]

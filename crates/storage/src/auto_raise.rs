@@ -8,33 +8,13 @@
 //! as it is), so a job run twice after a lost lease sends one SMS per escalation step, not two.
 
 use crate::audit::Actor;
-use crate::{alerts, run, run_tx, wakeup, Db, StoreResult, Tx};
+use crate::{alerts, run, Db, StoreResult};
 use chrono::{DateTime, Utc};
 use vigie_domain::early_warning::escalation::raises_automatically;
-use vigie_domain::early_warning::report::{Report, ReporterKind};
+use vigie_domain::early_warning::report::ReporterKind;
 use vigie_domain::{Invalid, Msg};
 
 pub const QUEUE: &str = "alert_raise";
-
-/// In the intake transaction, once the report is written: queues a raise job if an auto-raise
-/// rule may cover it (same category or any, severity reached, trusted source). One statement;
-/// the worker decides with the full rule matching (area, most specific rule).
-pub(crate) async fn enqueue_if_armed(tx: &mut Tx, report_id: i64, alert_id: Option<i64>, report: &Report) -> StoreResult<()> {
-    let Some(alert_id) = alert_id else { return Ok(()) };
-    if report.reporter == ReporterKind::Anonymous {
-        return Ok(());
-    }
-    let payload = serde_json::json!({"alert_id": alert_id, "report_id": report_id}).to_string();
-    let queued = run_tx!(&mut *tx, c => sqlx::query(
-        "INSERT INTO jobs (queue, payload, dedup_key, run_at, created_at) SELECT $1, $2, $3, $4, $4 \
-         WHERE EXISTS (SELECT 1 FROM escalation_rules WHERE auto_raise AND disabled_at IS NULL AND (category_code IS NULL OR category_code = $5) AND min_severity <= $6)"
-    ).bind(QUEUE).bind(payload).bind(format!("{QUEUE}:{report_id}")).bind(crate::now()).bind(report.category.as_str()).bind(report.severity.level() as i32)
-     .execute(&mut **c).await?.rows_affected());
-    if queued > 0 {
-        wakeup::on_enqueue(tx, QUEUE).await?;
-    }
-    Ok(())
-}
 
 /// Carries out one raise job. Returns whether the alert was raised now (false: no auto-raise
 /// rule governs it, the source is not trusted, or it was raised or closed already).

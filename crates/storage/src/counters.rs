@@ -43,15 +43,20 @@ fn ancestry(path: Option<&str>) -> Vec<(i32, String)> {
 
 type Key = (i32, String, String, String);
 
+fn add(d: &mut BTreeMap<Key, (i64, i64)>, r: &Counted, sign: i64) {
+    let month = month_of(r.received_at);
+    for (depth, path) in ancestry(r.area_path.as_deref()) {
+        let e = d.entry((depth, path, month.clone(), r.category.clone())).or_default();
+        e.0 += sign;
+        e.1 += sign * r.verified as i64;
+    }
+}
+
 fn deltas(before: Option<&Counted>, after: Option<&Counted>) -> BTreeMap<Key, (i64, i64)> {
     let mut d: BTreeMap<Key, (i64, i64)> = BTreeMap::new();
     for (r, sign) in [(before, -1i64), (after, 1i64)] {
-        let Some(r) = r else { continue };
-        let month = month_of(r.received_at);
-        for (depth, path) in ancestry(r.area_path.as_deref()) {
-            let e = d.entry((depth, path, month.clone(), r.category.clone())).or_default();
-            e.0 += sign;
-            e.1 += sign * r.verified as i64;
+        if let Some(r) = r {
+            add(&mut d, r, sign);
         }
     }
     d.retain(|_, v| *v != (0, 0));
@@ -61,29 +66,39 @@ fn deltas(before: Option<&Counted>, after: Option<&Counted>) -> BTreeMap<Key, (i
 /// Applies a report's change to the counters inside `tx`: `before` = None for a new report.
 /// Rows are touched in key order, so concurrent writers never deadlock on them.
 pub async fn on_report_written(tx: &mut Tx, before: Option<&Counted>, after: Option<&Counted>) -> StoreResult<()> {
-    let d = deltas(before, after);
-    if d.is_empty() {
-        return Ok(());
+    upsert(tx, deltas(before, after)).await
+}
+
+/// [`on_report_written`] for many new reports at once (a commit group): one upsert per
+/// thousand counter rows instead of one per report.
+pub async fn on_reports_created(tx: &mut Tx, reports: &[Counted]) -> StoreResult<()> {
+    let mut d: BTreeMap<Key, (i64, i64)> = BTreeMap::new();
+    for r in reports {
+        add(&mut d, r, 1);
     }
-    let mut sql = String::from("INSERT INTO report_counts (depth, area_path, month, category_code, reports, verified) VALUES ");
-    for i in 0..d.len() {
-        let b = i * 6;
-        if i > 0 {
-            sql.push(',');
-        }
-        sql.push_str(&format!("(${},${},${},${},${},${})", b + 1, b + 2, b + 3, b + 4, b + 5, b + 6));
+    upsert(tx, d).await
+}
+
+/// Rows per upsert statement (6 parameters each, far below both backends' limits).
+const ROWS_PER_UPSERT: usize = 1000;
+
+async fn upsert(tx: &mut Tx, d: BTreeMap<Key, (i64, i64)>) -> StoreResult<()> {
+    let rows: Vec<(Key, (i64, i64))> = d.into_iter().collect();
+    for chunk in rows.chunks(ROWS_PER_UPSERT) {
+        let sql = format!(
+            "INSERT INTO report_counts (depth, area_path, month, category_code, reports, verified) VALUES {} \
+             ON CONFLICT (depth, area_path, month, category_code) DO UPDATE \
+             SET reports = report_counts.reports + excluded.reports, verified = report_counts.verified + excluded.verified",
+            crate::placeholders(chunk.len(), 6)
+        );
+        run_tx!(&mut *tx, c => {
+            let mut q = sqlx::query(&sql);
+            for ((depth, path, month, cat), (n, v)) in chunk {
+                q = q.bind(*depth).bind(path.as_str()).bind(month.as_str()).bind(cat.as_str()).bind(*n).bind(*v);
+            }
+            q.execute(&mut **c).await?;
+        });
     }
-    sql.push_str(
-        " ON CONFLICT (depth, area_path, month, category_code) DO UPDATE \
-         SET reports = report_counts.reports + excluded.reports, verified = report_counts.verified + excluded.verified",
-    );
-    run_tx!(tx, c => {
-        let mut q = sqlx::query(&sql);
-        for ((depth, path, month, cat), (n, v)) in &d {
-            q = q.bind(*depth).bind(path.as_str()).bind(month.as_str()).bind(cat.as_str()).bind(*n).bind(*v);
-        }
-        q.execute(&mut **c).await?;
-    });
     Ok(())
 }
 

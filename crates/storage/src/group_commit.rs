@@ -1,8 +1,8 @@
 //! Group commit for report intake. One writer task per process takes the intake requests
-//! that arrive while the previous commit is on its way to disk, stores each one in its own
-//! savepoint inside one transaction, commits once (one fsync for the whole group), and only
-//! then answers each caller. A 2xx still means "on disk"; a request that fails (bad area,
-//! constraint) is rolled back to its savepoint and answered with its own error, without
+//! that arrive while the previous commit is on its way to disk, stores them together in one
+//! transaction, commits once (one fsync for the whole group), and only then answers each caller. A 2xx still means "on disk". The group is written with a few
+//! multi-row statements ([`reports::store_group`]); a request that fails it (a constraint) makes
+//! the writer store the group again in halves, so that request gets its own error without
 //! touching the others.
 //!
 //! Why: with `synchronous=FULL` (SQLite) or `synchronous_commit=on` (PostgreSQL) the cost of
@@ -10,7 +10,7 @@
 //! a few hundred durable commits per second into tens of thousands of durable reports.
 
 use crate::reports::{self, IntakeOutcome, Prepared};
-use crate::{run_tx, Db, StoreError, StoreResult, Tx};
+use crate::{Db, StoreError, StoreResult};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use tokio::sync::{mpsc, oneshot};
@@ -86,10 +86,6 @@ async fn writer(db: Db, mut jobs: mpsc::Receiver<Job>, stats: Arc<Stats>) {
     }
 }
 
-async fn savepoint(tx: &mut Tx, sql: &'static str) -> Result<(), sqlx::Error> {
-    run_tx!(tx, c => sqlx::query(sql).execute(&mut **c).await.map(|_| ()))
-}
-
 async fn commit_group(db: &Db, group: Vec<Job>) {
     let mut tx = match db.begin().await {
         Ok(tx) => tx,
@@ -99,43 +95,39 @@ async fn commit_group(db: &Db, group: Vec<Job>) {
         Ok(c) => c,
         Err(e) => return fail_all(group, &e),
     };
-    let mut done: Vec<(oneshot::Sender<StoreResult<IntakeOutcome>>, StoreResult<IntakeOutcome>)> = Vec::with_capacity(group.len());
-    let mut jobs = group.into_iter();
-    while let Some(job) = jobs.next() {
-        if let Err(e) = savepoint(&mut tx, "SAVEPOINT intake").await {
-            let e = StoreError::from(e);
-            let rest: Vec<Job> = std::iter::once(job).chain(jobs).collect();
-            fail_all(rest, &e);
-            return fail_done(done, &e);
-        }
-        let result = reports::store_prepared(&mut tx, &ctx, &job.prepared).await;
-        let closed = match &result {
-            Ok(_) => savepoint(&mut tx, "RELEASE SAVEPOINT intake").await,
-            Err(_) => savepoint(&mut tx, "ROLLBACK TO SAVEPOINT intake").await.and(savepoint(&mut tx, "RELEASE SAVEPOINT intake").await),
-        };
-        if let Err(e) = closed {
-            let e = StoreError::from(e);
-            let _ = job.reply.send(Err(StoreError::Other(e.to_string())));
-            fail_all(jobs.collect(), &e);
-            return fail_done(done, &e);
-        }
-        // Same key stored by another node at the same moment (PostgreSQL): answer as it did.
-        let result = match result {
-            Err(StoreError::Conflict(c)) => match reports::by_idempotency_key_tx(&mut tx, job.prepared.key()).await {
-                Ok(Some(existing)) => Ok(existing),
-                _ => Err(StoreError::Conflict(c)),
-            },
-            r => r,
-        };
-        done.push((job.reply, result));
-    }
-    match tx.commit().await {
-        Ok(()) => {
-            for (reply, result) in done {
-                let _ = reply.send(result);
+    let prepared: Vec<&Prepared> = group.iter().map(|j| &j.prepared).collect();
+    match reports::store_group(&mut tx, &ctx, &prepared).await {
+        Ok(outcomes) => match tx.commit().await {
+            Ok(()) => {
+                for (job, outcome) in group.into_iter().zip(outcomes) {
+                    let _ = job.reply.send(Ok(outcome));
+                }
+            }
+            // Not retried: after a failed COMMIT nobody knows what is on disk.
+            Err(e) => fail_all(group, &e),
+        },
+        Err(e) => {
+            drop(tx); // rolled back: nothing of the group is stored
+            if group.len() == 1 {
+                let job = group.into_iter().next().expect("one job");
+                let answer = match e {
+                    // Same key stored by another node at the same moment (PostgreSQL): answer as it did.
+                    StoreError::Conflict(c) => match reports::by_idempotency_key(db, job.prepared.key()).await {
+                        Ok(Some(existing)) => Ok(existing),
+                        _ => Err(StoreError::Conflict(c)),
+                    },
+                    e => Err(e),
+                };
+                let _ = job.reply.send(answer);
+            } else {
+                // One request failed the group: store the halves apart, so it gets its own error
+                // and the others are stored (log2(group) extra commits, only when something fails).
+                let mut first = group;
+                let second = first.split_off(first.len() / 2);
+                Box::pin(commit_group(db, first)).await;
+                Box::pin(commit_group(db, second)).await;
             }
         }
-        Err(e) => fail_done(done, &e),
     }
 }
 
@@ -144,14 +136,5 @@ async fn commit_group(db: &Db, group: Vec<Job>) {
 fn fail_all(group: Vec<Job>, e: &StoreError) {
     for job in group {
         let _ = job.reply.send(Err(StoreError::Other(e.to_string())));
-    }
-}
-
-fn fail_done(done: Vec<(oneshot::Sender<StoreResult<IntakeOutcome>>, StoreResult<IntakeOutcome>)>, e: &StoreError) {
-    for (reply, result) in done {
-        let _ = reply.send(match result {
-            Err(own) => Err(own),
-            Ok(_) => Err(StoreError::Other(e.to_string())),
-        });
     }
 }

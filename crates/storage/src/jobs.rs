@@ -29,6 +29,29 @@ pub async fn enqueue(tx: &mut Tx, queue: &str, payload: &serde_json::Value, dedu
     Ok(())
 }
 
+/// Queues many jobs of one `queue`, ready now, in one statement per 500: `(payload, dedup key)`.
+/// A dedup key already queued is skipped, as in [`enqueue`].
+pub async fn enqueue_many(tx: &mut Tx, queue: &str, jobs: &[(String, Option<String>)]) -> StoreResult<()> {
+    if jobs.is_empty() {
+        return Ok(());
+    }
+    let now = crate::now();
+    for chunk in jobs.chunks(500) {
+        let sql = format!(
+            "INSERT INTO jobs (queue, payload, dedup_key, run_at, created_at) VALUES {} ON CONFLICT (dedup_key) DO NOTHING",
+            crate::placeholders(chunk.len(), 5)
+        );
+        run_tx!(&mut *tx, c => {
+            let mut q = sqlx::query(&sql);
+            for (payload, key) in chunk {
+                q = q.bind(queue).bind(payload).bind(key).bind(now).bind(now);
+            }
+            q.execute(&mut **c).await?;
+        });
+    }
+    crate::wakeup::on_enqueue(tx, queue).await
+}
+
 /// Takes up to `n` ready jobs of `queue` for `worker` until `now + lease`. A job whose lease
 /// ran out (its worker died) is ready again: delivery is at least once.
 pub async fn claim(db: &Db, queue: &str, worker: &str, n: i64, lease: Duration, now: DateTime<Utc>) -> StoreResult<Vec<Job>> {

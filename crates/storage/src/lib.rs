@@ -232,6 +232,24 @@ impl Tx {
     }
 }
 
+/// `($1,$2,…),($k,…)…`: the VALUES list of a multi-row INSERT of `rows` rows of `cols`
+/// parameters each (both backends number parameters the same way).
+pub(crate) fn placeholders(rows: usize, cols: usize) -> String {
+    let mut s = String::with_capacity(rows * cols * 5);
+    for r in 0..rows {
+        s.push_str(if r == 0 { "(" } else { ",(" });
+        for c in 0..cols {
+            if c > 0 {
+                s.push(',');
+            }
+            s.push('$');
+            s.push_str(&(r * cols + c + 1).to_string());
+        }
+        s.push(')');
+    }
+    s
+}
+
 /// Now, as stored: UTC with microseconds (both backends keep microseconds).
 pub fn now() -> chrono::DateTime<chrono::Utc> {
     use chrono::{SubsecRound, Utc};

@@ -10,7 +10,8 @@ use serde::Serialize;
 use vigie_domain::area::{AreaCode, AreaPath};
 use vigie_domain::early_warning::dedup::{cluster, Adjacency, ClusterDecision, DedupConfig, Event, ReportSignal};
 use vigie_domain::early_warning::places::{match_place, Gazetteer, MatchOptions, PlaceEntry, PlaceVerdict, DEFAULT_ALIASES};
-use vigie_domain::early_warning::report::{Report, ReportFlag, ReportInput, ReportPolicy};
+use vigie_domain::early_warning::report::{Report, ReportFlag, ReportInput, ReportPolicy, ReporterKind};
+use vigie_domain::early_warning::taxonomy::Severity;
 use vigie_domain::early_warning::visibility::ReportScope;
 use vigie_domain::early_warning::EwInvalid;
 use vigie_domain::{Invalid, Msg};
@@ -101,69 +102,187 @@ async fn prepare(db: &Db, input: ReportInput, sender: Sender, actor: &Actor, now
     Ok(Prepared { report, area_path, reference: new_reference(), contact, contact_index, user_id: sender.user_id, actor: actor.clone(), now })
 }
 
-/// What every report of one commit group shares: read once per group.
+/// What every report of one commit group shares: read once per group, inside its transaction.
 pub(crate) struct GroupContext {
     taxonomy: vigie_domain::early_warning::taxonomy::Taxonomy,
     webhooks: Vec<(i64, String, String)>,
+    /// Enabled auto-raise rules as `(category or any, minimum severity)`.
+    auto_raise: Vec<(Option<String>, i32)>,
 }
 
 impl GroupContext {
     pub(crate) async fn load(db: &Db, tx: &mut Tx) -> StoreResult<GroupContext> {
-        Ok(GroupContext { taxonomy: crate::categories::taxonomy(db).await?, webhooks: webhooks::active(tx).await? })
+        let auto_raise = run_tx!(&mut *tx, c => sqlx::query_as(
+            "SELECT category_code, min_severity FROM escalation_rules WHERE auto_raise AND disabled_at IS NULL"
+        ).fetch_all(&mut **c).await?);
+        Ok(GroupContext { taxonomy: crate::categories::taxonomy(db).await?, webhooks: webhooks::active(tx).await?, auto_raise })
+    }
+
+    /// Whether an auto-raise rule may cover this report (the worker decides with the full rule
+    /// matching: area, most specific rule, source).
+    fn armed(&self, report: &Report) -> bool {
+        let (category, severity) = (report.category.as_str(), report.severity.level() as i32);
+        self.auto_raise.iter().any(|(c, min)| c.as_deref().is_none_or(|c| c == category) && *min <= severity)
     }
 }
 
-/// Writes one prepared report inside the group's transaction (its own savepoint): grouped
-/// into an event, stored with its audit entry and webhook deliveries.
-pub(crate) async fn store_prepared(tx: &mut Tx, ctx: &GroupContext, p: &Prepared) -> StoreResult<IntakeOutcome> {
-    // A resend (same idempotency key, also within the same group) fails the INSERT below on
-    // the unique key: the group-commit writer rolls this savepoint back and answers with the
-    // stored report. Checking first would cost every report one more query.
-    let (report, area_path, now) = (&p.report, &p.area_path, p.now);
-    // Group with recent open events, unless the report belongs to a protected workflow.
-    let decision = if report.protected { None } else { Some(group(tx, ctx, report, area_path.clone()).await?) };
-    let (alert_id, new_event, event_severity) = match decision {
-        None => (None, false, i32::MAX),
-        Some((ClusterDecision::Existing { event_id, .. }, severity)) => (Some(event_id), false, severity),
-        Some((ClusterDecision::New { .. }, _)) => (Some(alerts::open_for_report(tx, report, area_path.as_ref(), now).await?), true, i32::MAX),
-    };
-    let report_id: i64 = run_tx!(&mut *tx, c => sqlx::query_scalar(
-        "INSERT INTO reports (idempotency_key, reference, alert_id, received_at, occurred_at, category_code, category_given, severity, text, \
-         area_code, area_path, lat, lon, place_name, reporter_kind, reporter_user_id, reporter_contact, reporter_index, channel, language, flags) \
-         VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20,$21) RETURNING id"
-    )
-    .bind(report.idempotency_key.as_str()).bind(&p.reference).bind(alert_id).bind(now).bind(report.occurred_at)
-    .bind(report.category.as_str()).bind(&report.category_given).bind(report.severity.level() as i32).bind(&report.text)
-    .bind(report.location.area.as_ref().map(|a| a.as_str().to_string())).bind(area_path.as_ref().map(|p| p.0.clone()))
-    .bind(report.location.point.map(|p| p.0)).bind(report.location.point.map(|p| p.1)).bind(&report.location.place_name)
-    .bind(enum_str(&report.reporter)).bind(p.user_id).bind(&p.contact).bind(&p.contact_index)
-    .bind(enum_str(&report.channel)).bind(report.language.as_str()).bind(serde_json::to_string(&report.flags).unwrap())
-    .fetch_one(&mut **c).await)?;
-    crate::counters::on_report_written(tx, None, Some(&crate::counters::Counted {
-        area_path: area_path.as_ref().map(|p| p.0.clone()), received_at: now, category: report.category.as_str().to_string(), verified: false,
-    })).await?;
-    audit::append(tx, &p.actor, "report.create", "report", &report_id.to_string(), serde_json::json!({
-        "category": report.category.as_str(), "channel": enum_str(&report.channel), "area": report.location.area, "alert": alert_id, "flags": report.flags,
-    })).await?;
-    webhooks::fan_out_to(tx, &ctx.webhooks, "report.created", area_path.as_ref(), serde_json::json!({
-        "id": report_id, "category": report.category.as_str(), "area": report.location.area, "alert_id": alert_id,
-        "channel": enum_str(&report.channel), "received_at": now, "occurred_at": report.occurred_at,
-    })).await?;
-    // Only a graver report changes its event (a new event already has this severity).
-    if let (Some(a), true) = (alert_id, report.severity.level() as i32 > event_severity) {
-        alerts::touch_after_report(tx, a, report.severity, now).await?;
+/// Where one report of a group goes, decided before anything is written.
+enum Placement {
+    /// Its idempotency key is stored already (or taken earlier in this group): answer as then.
+    Resent(IntakeOutcome),
+    SameKeyAs(usize),
+    /// Written now, into this event (none for protected reports); `opens` if it opened it.
+    Fresh { event: Option<EventRef>, opens: bool },
+}
+
+#[derive(Clone, Copy, PartialEq)]
+enum EventRef {
+    Stored(i64),
+    /// The k-th event opened by this group (its alert is inserted with the group).
+    Opened(usize),
+}
+
+/// Writes a commit group of prepared reports inside `tx`, in order, as if one after the other:
+/// report n is grouped with the events that reports 1…n−1 joined or opened. Resends (a key
+/// already stored, or twice in the group) are answered as the first time. Costs a handful of
+/// statements for the whole group (grouping read, multi-row INSERTs of reports, audit entries,
+/// counters and jobs) plus two per new event; an error fails the whole group (the writer then
+/// retries it in halves, so one bad report gets its own error and the others are stored).
+pub(crate) async fn store_group(tx: &mut Tx, ctx: &GroupContext, group: &[&Prepared]) -> StoreResult<Vec<IntakeOutcome>> {
+    // Resends: one read for the whole group.
+    let stored = by_idempotency_keys_tx(tx, group.iter().map(|p| p.key())).await?;
+    let mut first_of_key: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
+    let fresh: Vec<usize> = (0..group.len())
+        .filter(|&i| !stored.contains_key(group[i].key().trim()) && *first_of_key.entry(group[i].key()).or_insert(i) == i)
+        .collect();
+
+    // Grouping, in memory, over the open events read once for the group.
+    let mut pool = EventPool::load(tx, ctx, fresh.iter().map(|&i| group[i]).filter(|p| !p.report.protected)).await?;
+    let mut placements: Vec<Placement> = Vec::with_capacity(group.len());
+    let mut opened: Vec<usize> = Vec::new(); // index in `group` of the report that opened each new event
+    for (i, p) in group.iter().enumerate() {
+        if let Some(done) = stored.get(p.key().trim()) {
+            placements.push(Placement::Resent(done.clone()));
+        } else if first_of_key[p.key()] != i {
+            placements.push(Placement::SameKeyAs(first_of_key[p.key()]));
+        } else if p.report.protected {
+            placements.push(Placement::Fresh { event: None, opens: false });
+        } else {
+            let before = opened.len();
+            let event = pool.place(i, p, &mut opened);
+            placements.push(Placement::Fresh { event: Some(event), opens: opened.len() > before });
+        }
     }
-    // In the same transaction: the raise survives a crash right after the commit.
-    crate::auto_raise::enqueue_if_armed(tx, report_id, alert_id, report).await?;
-    Ok(IntakeOutcome {
-        report_id,
-        reference: p.reference.clone(),
-        alert_id,
-        duplicate_submission: false,
-        new_event,
-        flags: report.flags.clone(),
-        area_code: report.location.area.as_ref().map(|a| a.to_string()),
-    })
+
+    // New events first (their alert ids go into the reports), then the reports.
+    let mut opened_ids = Vec::with_capacity(opened.len());
+    for &i in &opened {
+        let p = group[i];
+        opened_ids.push(alerts::open_for_report(tx, &p.report, p.area_path.as_ref(), p.now).await?);
+    }
+    let alert_of = |e: &Option<EventRef>| match e {
+        None => None,
+        Some(EventRef::Stored(id)) => Some(*id),
+        Some(EventRef::Opened(k)) => Some(opened_ids[*k]),
+    };
+    let to_write: Vec<(&Prepared, Option<i64>)> =
+        placements.iter().zip(group).filter_map(|(pl, p)| match pl { Placement::Fresh { event, .. } => Some((*p, alert_of(event))), _ => None }).collect();
+    let ids = insert_reports(tx, &to_write).await?;
+
+    // Everything that follows a stored report, batched.
+    let counted: Vec<crate::counters::Counted> = to_write.iter().map(|(p, _)| crate::counters::Counted {
+        area_path: p.area_path.as_ref().map(|a| a.0.clone()), received_at: p.now, category: p.report.category.as_str().to_string(), verified: false,
+    }).collect();
+    crate::counters::on_reports_created(tx, &counted).await?;
+    let entries: Vec<audit::NewEntry> = to_write.iter().zip(&ids).map(|((p, alert_id), id)| audit::NewEntry {
+        actor: &p.actor, action: "report.create", entity: "report", entity_id: id.to_string(),
+        detail: serde_json::json!({
+            "category": p.report.category.as_str(), "channel": enum_str(&p.report.channel), "area": p.report.location.area, "alert": alert_id, "flags": p.report.flags,
+        }),
+    }).collect();
+    audit::append_many(tx, &entries).await?;
+    let mut deliveries = Vec::new();
+    let mut raises = Vec::new();
+    for ((p, alert_id), id) in to_write.iter().zip(&ids) {
+        let r = &p.report;
+        deliveries.extend(webhooks::deliveries(&ctx.webhooks, "report.created", p.area_path.as_ref(), serde_json::json!({
+            "id": id, "category": r.category.as_str(), "area": r.location.area, "alert_id": alert_id,
+            "channel": enum_str(&r.channel), "received_at": p.now, "occurred_at": r.occurred_at,
+        })));
+        // Queued in the same transaction: the raise survives a crash right after the commit.
+        if let (Some(alert_id), true) = (alert_id, r.reporter != ReporterKind::Anonymous && ctx.armed(r)) {
+            let payload = serde_json::json!({"alert_id": alert_id, "report_id": id}).to_string();
+            raises.push((payload, Some(format!("{}:{id}", crate::auto_raise::QUEUE))));
+        }
+    }
+    crate::jobs::enqueue_many(tx, webhooks::QUEUE, &deliveries).await?;
+    crate::jobs::enqueue_many(tx, crate::auto_raise::QUEUE, &raises).await?;
+    // A graver report raises its event's severity (a new event already has its opener's).
+    for (event, (severity, now)) in pool.graver {
+        let id = match event { EventRef::Stored(id) => id, EventRef::Opened(k) => opened_ids[k] };
+        alerts::touch_after_report(tx, id, severity, now).await?;
+    }
+
+    // The answers, in the group's order.
+    let mut written = to_write.iter().zip(&ids);
+    let mut out: Vec<IntakeOutcome> = Vec::with_capacity(group.len());
+    for (pl, p) in placements.iter().zip(group) {
+        let o = match pl {
+            Placement::Resent(o) => o.clone(),
+            Placement::SameKeyAs(j) => IntakeOutcome { duplicate_submission: true, new_event: false, ..out[*j].clone() },
+            Placement::Fresh { event, opens } => {
+                let (_, id) = written.next().expect("one id per written report");
+                IntakeOutcome {
+                    report_id: *id,
+                    reference: p.reference.clone(),
+                    alert_id: alert_of(event),
+                    duplicate_submission: false,
+                    new_event: *opens,
+                    flags: p.report.flags.clone(),
+                    area_code: p.report.location.area.as_ref().map(|a| a.to_string()),
+                }
+            }
+        };
+        out.push(o);
+    }
+    Ok(out)
+}
+
+/// Reports per INSERT statement (21 parameters each: SQLite allows 32,766).
+const REPORTS_PER_INSERT: usize = 400;
+
+/// Inserts the reports in order; returns their ids in the same order.
+async fn insert_reports(tx: &mut Tx, rows: &[(&Prepared, Option<i64>)]) -> StoreResult<Vec<i64>> {
+    let mut ids = Vec::with_capacity(rows.len());
+    for chunk in rows.chunks(REPORTS_PER_INSERT) {
+        let sql = format!(
+            "INSERT INTO reports (idempotency_key, reference, alert_id, received_at, occurred_at, category_code, category_given, severity, text, \
+             area_code, area_path, lat, lon, place_name, reporter_kind, reporter_user_id, reporter_contact, reporter_index, channel, language, flags) \
+             VALUES {} RETURNING id",
+            crate::placeholders(chunk.len(), 21)
+        );
+        let mut got: Vec<i64> = run_tx!(&mut *tx, c => {
+            let mut q = sqlx::query_scalar(&sql);
+            for (p, alert_id) in chunk {
+                let (report, area_path) = (&p.report, &p.area_path);
+                q = q.bind(report.idempotency_key.as_str()).bind(&p.reference).bind(*alert_id).bind(p.now).bind(report.occurred_at)
+                    .bind(report.category.as_str()).bind(&report.category_given).bind(report.severity.level() as i32).bind(&report.text)
+                    .bind(report.location.area.as_ref().map(|a| a.as_str().to_string())).bind(area_path.as_ref().map(|p| p.0.clone()))
+                    .bind(report.location.point.map(|p| p.0)).bind(report.location.point.map(|p| p.1)).bind(&report.location.place_name)
+                    .bind(enum_str(&report.reporter)).bind(p.user_id).bind(&p.contact).bind(&p.contact_index)
+                    .bind(enum_str(&report.channel)).bind(report.language.as_str()).bind(serde_json::to_string(&report.flags).unwrap());
+            }
+            q.fetch_all(&mut **c).await?
+        });
+        // One statement numbers its rows in VALUES order on both backends (SQLite's rowid and a
+        // PostgreSQL sequence both count up row by row), but RETURNING's order is not promised.
+        got.sort_unstable();
+        if got.len() != chunk.len() {
+            return Err(StoreError::Other(format!("{} reports written, {} ids returned", chunk.len(), got.len())));
+        }
+        ids.extend(got);
+    }
+    Ok(ids)
 }
 
 fn enum_str<T: Serialize>(v: &T) -> String {
@@ -192,14 +311,32 @@ fn resent((report_id, reference, alert_id, flags, area_code): KeyRow) -> IntakeO
     }
 }
 
-async fn by_idempotency_key(db: &Db, key: &str) -> StoreResult<Option<IntakeOutcome>> {
+pub(crate) async fn by_idempotency_key(db: &Db, key: &str) -> StoreResult<Option<IntakeOutcome>> {
     let r: Option<KeyRow> = run!(&db.read, c => sqlx::query_as(BY_KEY).bind(key.trim()).fetch_optional(c).await?);
     Ok(r.map(resent))
 }
 
-pub(crate) async fn by_idempotency_key_tx(tx: &mut Tx, key: &str) -> StoreResult<Option<IntakeOutcome>> {
-    let r: Option<KeyRow> = run_tx!(tx, c => sqlx::query_as(BY_KEY).bind(key.trim()).fetch_optional(&mut **c).await?);
-    Ok(r.map(resent))
+/// The stored outcome of each of these idempotency keys that is stored already (by trimmed key).
+async fn by_idempotency_keys_tx<'a>(tx: &mut Tx, keys: impl Iterator<Item = &'a str>) -> StoreResult<std::collections::HashMap<String, IntakeOutcome>> {
+    let keys: Vec<&str> = keys.map(str::trim).collect();
+    let mut found = std::collections::HashMap::new();
+    for chunk in keys.chunks(500) {
+        let sql = format!(
+            "SELECT id, reference, alert_id, flags, area_code, idempotency_key FROM reports WHERE idempotency_key IN ({})",
+            (1..=chunk.len()).map(|i| format!("${i}")).collect::<Vec<_>>().join(",")
+        );
+        let rows: Vec<(i64, String, Option<i64>, String, Option<String>, String)> = run_tx!(&mut *tx, c => {
+            let mut q = sqlx::query_as(&sql);
+            for k in chunk {
+                q = q.bind(*k);
+            }
+            q.fetch_all(&mut **c).await?
+        });
+        for (id, reference, alert_id, flags, area_code, key) in rows {
+            found.insert(key, resent((id, reference, alert_id, flags, area_code)));
+        }
+    }
+    Ok(found)
 }
 
 /// What the web form showed its sender after submitting: the outcome for this idempotency key,
@@ -249,71 +386,219 @@ async fn resolve_place(db: &Db, name: &str) -> StoreResult<Option<(AreaCode, Are
 /// writer). Before this cap, a LIMIT of 2000 rows silently dropped the newest events instead.
 pub const COMPARED_PER_EVENT: usize = 8;
 
-/// Recent open events near in time, with their reports, as the domain's clustering wants them.
-/// Also returns the chosen event's severity (for an existing event).
-async fn group(tx: &mut Tx, ctx: &GroupContext, report: &Report, area: Option<AreaPath>) -> StoreResult<(ClusterDecision, i32)> {
-    let cfg = DedupConfig::default();
-    let since = report.occurred_at - cfg.window - Duration::hours(1);
-    let until = report.occurred_at + cfg.window + Duration::hours(1);
-    #[derive(sqlx::FromRow)]
-    struct SignalRow {
-        id: i64,
-        alert_id: i64,
-        category_code: String,
-        area_path: Option<String>,
-        lat: Option<f64>,
-        lon: Option<f64>,
-        occurred_at: DateTime<Utc>,
-        text: String,
-        alert_severity: i32,
+/// The open events a commit group's reports may join, read once for the group, and the events
+/// its reports open or join as they are placed one by one.
+struct EventPool {
+    events: Vec<Event>,
+    /// Event position in `events` by event (a new one is `Opened`).
+    by_ref: std::collections::HashMap<EventRefKey, usize>,
+    refs: Vec<EventRef>,
+    severity: Vec<i32>,
+    /// Events by the area paths of their reports ("" for unplaced reports): the in-memory
+    /// form of [`candidate_places`], so a report is compared only with events near it.
+    by_area: std::collections::BTreeMap<String, std::collections::BTreeSet<usize>>,
+    /// Events holding at least one report with a point.
+    with_point: std::collections::BTreeSet<usize>,
+    /// Events a graver report joined: the severity to raise them to, and when.
+    graver: Vec<(EventRef, (Severity, DateTime<Utc>))>,
+}
+
+type EventRefKey = (bool, i64);
+fn key_of(e: EventRef) -> EventRefKey {
+    match e {
+        EventRef::Stored(id) => (false, id),
+        EventRef::Opened(k) => (true, k as i64),
     }
-    // One SELECT per place condition, so each can use the (area_path, occurred_at) index;
-    // $1 and $2 are the time window, shared by all.
-    let mut args = Vec::new();
-    let select = "SELECT r.id, r.alert_id, r.category_code, r.area_path, r.lat, r.lon, r.occurred_at, r.text, a.severity AS alert_severity \
-                  FROM reports r JOIN alerts a ON a.id = r.alert_id WHERE a.closed_at IS NULL AND r.occurred_at >= $1 AND r.occurred_at <= $2 AND ";
-    let candidates = candidate_places(report, area.as_ref(), &cfg, &mut args)
-        .iter()
-        .map(|place| format!("{select}{place}"))
-        .collect::<Vec<_>>()
-        .join(" UNION ");
-    // Only the latest reports of each event are compared (see COMPARED_PER_EVENT), sorted by
-    // event then report so the rows fold into events below.
-    let sql = format!(
-        "SELECT id, alert_id, category_code, area_path, lat, lon, occurred_at, text, alert_severity FROM \
-         (SELECT u.*, ROW_NUMBER() OVER (PARTITION BY u.alert_id ORDER BY u.id DESC) AS latest FROM ({candidates}) u) ranked \
-         WHERE latest <= {COMPARED_PER_EVENT} ORDER BY alert_id, id"
-    );
-    let rows: Vec<SignalRow> = run_tx!(tx, c => bind_args!(sqlx::query_as(&sql).bind(since).bind(until), &args).fetch_all(&mut **c).await?);
-    let taxonomy = &ctx.taxonomy;
-    let mut events: Vec<Event> = Vec::new();
-    let mut severities: Vec<(i64, i32)> = Vec::new();
-    for r in rows {
-        if severities.last().is_none_or(|(id, _)| *id != r.alert_id) {
-            severities.push((r.alert_id, r.alert_severity));
+}
+
+/// Most distinct place conditions in one grouping query (SQLite caps a compound SELECT at 500 terms).
+const PLACES_PER_QUERY: usize = 100;
+
+impl EventPool {
+    async fn load<'a>(tx: &mut Tx, ctx: &GroupContext, reports: impl Iterator<Item = &'a Prepared>) -> StoreResult<EventPool> {
+        let mut pool = EventPool {
+            events: Vec::new(),
+            by_ref: Default::default(),
+            refs: Vec::new(),
+            severity: Vec::new(),
+            by_area: Default::default(),
+            with_point: Default::default(),
+            graver: Vec::new(),
+        };
+        let cfg = DedupConfig::default();
+        // The group's time windows, merged where they overlap; one read per window (usually one).
+        let mut windows: Vec<(DateTime<Utc>, DateTime<Utc>, Vec<&Prepared>)> = Vec::new();
+        let mut sorted: Vec<&Prepared> = reports.collect();
+        sorted.sort_by_key(|p| p.report.occurred_at);
+        for p in sorted {
+            let (since, until) = (p.report.occurred_at - cfg.window - Duration::hours(1), p.report.occurred_at + cfg.window + Duration::hours(1));
+            match windows.last_mut() {
+                Some(w) if since <= w.1 => {
+                    w.1 = w.1.max(until);
+                    w.2.push(p);
+                }
+                _ => windows.push((since, until, vec![p])),
+            }
         }
-        let Ok(category) = vigie_domain::early_warning::taxonomy::CategoryCode::parse(&r.category_code) else { continue };
-        let signal = ReportSignal {
-            report_id: r.id,
+        let mut rows_by_event: std::collections::BTreeMap<i64, (i32, std::collections::BTreeMap<i64, SignalRow>)> = Default::default();
+        for (since, until, members) in windows {
+            // Distinct places of the window's reports, each turned into its SQL conditions.
+            let mut places: Vec<(Option<AreaPath>, Option<(u64, u64)>, &Report)> = Vec::new();
+            for p in members {
+                let key = (p.area_path.clone(), p.report.location.point.map(|(a, b)| (a.to_bits(), b.to_bits())));
+                if !places.iter().any(|(a, pt, _)| (a, pt) == (&key.0, &key.1)) {
+                    places.push((key.0, key.1, &p.report));
+                }
+            }
+            for chunk in places.chunks(PLACES_PER_QUERY) {
+                let mut args = Vec::new();
+                let mut conditions: Vec<String> = Vec::new();
+                for (area, _, report) in chunk {
+                    for c in candidate_places(report, area.as_ref(), &cfg, &mut args) {
+                        if !conditions.contains(&c) {
+                            conditions.push(c);
+                        }
+                    }
+                }
+                let select = "SELECT r.id FROM reports r JOIN alerts a ON a.id = r.alert_id WHERE a.closed_at IS NULL AND r.occurred_at >= $1 AND r.occurred_at <= $2 AND ";
+                let candidates = conditions.iter().map(|c| format!("{select}{c}")).collect::<Vec<_>>().join(" UNION ");
+                // Only the latest reports of each event are compared (see COMPARED_PER_EVENT).
+                let sql = format!(
+                    "SELECT id, alert_id, category_code, area_path, lat, lon, occurred_at, text, alert_severity FROM \
+                     (SELECT r.id, r.alert_id, r.category_code, r.area_path, r.lat, r.lon, r.occurred_at, r.text, a.severity AS alert_severity, \
+                             ROW_NUMBER() OVER (PARTITION BY r.alert_id ORDER BY r.id DESC) AS latest \
+                      FROM reports r JOIN alerts a ON a.id = r.alert_id WHERE r.id IN ({candidates})) ranked \
+                     WHERE latest <= {COMPARED_PER_EVENT}"
+                );
+                let rows: Vec<SignalRow> = run_tx!(&mut *tx, c => bind_args!(sqlx::query_as(&sql).bind(since).bind(until), &args).fetch_all(&mut **c).await?);
+                for r in rows {
+                    let e = rows_by_event.entry(r.alert_id).or_insert_with(|| (r.alert_severity, Default::default()));
+                    e.1.insert(r.id, r);
+                }
+            }
+        }
+        for (alert_id, (severity, rows)) in rows_by_event {
+            let skip = rows.len().saturating_sub(COMPARED_PER_EVENT);
+            let reports: Vec<ReportSignal> = rows.into_values().skip(skip).filter_map(|r| r.signal(&ctx.taxonomy)).collect();
+            pool.add_event(EventRef::Stored(alert_id), severity, reports);
+        }
+        Ok(pool)
+    }
+
+    fn add_event(&mut self, r: EventRef, severity: i32, reports: Vec<ReportSignal>) -> usize {
+        let at = self.events.len();
+        let id = match r {
+            EventRef::Stored(id) => id,
+            // After every stored event, in opening order: the domain breaks ties by id, older first.
+            EventRef::Opened(k) => i64::MAX / 2 + k as i64,
+        };
+        self.events.push(Event { id, reports: Vec::new() });
+        self.by_ref.insert(key_of(r), at);
+        self.refs.push(r);
+        self.severity.push(severity);
+        for s in reports {
+            self.add_signal(at, s);
+        }
+        at
+    }
+
+    fn add_signal(&mut self, at: usize, s: ReportSignal) {
+        self.by_area.entry(s.area.as_ref().map(|a| a.0.clone()).unwrap_or_default()).or_default().insert(at);
+        if s.point.is_some() {
+            self.with_point.insert(at);
+        }
+        let reports = &mut self.events[at].reports;
+        reports.push(s);
+        if reports.len() > COMPARED_PER_EVENT {
+            reports.remove(0);
+        }
+    }
+
+    /// The events that may hold a report near `area`/`point` (same, ancestor, descendant,
+    /// unplaced; any event with a point when the report has one: the domain measures the distance).
+    fn near(&self, area: Option<&AreaPath>, point: bool) -> Vec<usize> {
+        let Some(path) = area else { return (0..self.events.len()).collect() };
+        let mut out = std::collections::BTreeSet::new();
+        let mut take = |k: &str| {
+            if let Some(set) = self.by_area.get(k) {
+                out.extend(set.iter().copied());
+            }
+        };
+        take("");
+        for (i, ch) in path.0.char_indices() {
+            if ch == '/' {
+                take(&path.0[..i]);
+            }
+        }
+        take(&path.0);
+        let (lo, hi) = path.descendant_range();
+        for (_, set) in self.by_area.range(lo..hi) {
+            out.extend(set.iter().copied());
+        }
+        if point {
+            out.extend(self.with_point.iter().copied());
+        }
+        out.into_iter().collect()
+    }
+
+    /// Places report `i` of the group (`p`): joins the best event near it or opens a new one.
+    fn place(&mut self, i: usize, p: &Prepared, opened: &mut Vec<usize>) -> EventRef {
+        let cfg = DedupConfig::default();
+        // Report ids of this group are not known yet: a negative stand-in, unique in the group.
+        let me = ReportSignal::from_report(-1 - i as i64, &p.report, p.area_path.clone());
+        let near = self.near(p.area_path.as_ref(), p.report.location.point.is_some());
+        let decision = cluster(&me, near.iter().map(|&at| &self.events[at]), &Adjacency::default(), &cfg);
+        let severity = p.report.severity.level() as i32;
+        match decision {
+            ClusterDecision::Existing { event_id, .. } => {
+                let at = self.events.iter().position(|e| e.id == event_id).expect("the domain picks one of the events it was given");
+                self.add_signal(at, me);
+                if severity > self.severity[at] {
+                    self.severity[at] = severity;
+                    let r = self.refs[at];
+                    match self.graver.iter_mut().find(|(e, _)| *e == r) {
+                        Some(g) => g.1 = (p.report.severity, p.now),
+                        None => self.graver.push((r, (p.report.severity, p.now))),
+                    }
+                }
+                self.refs[at]
+            }
+            ClusterDecision::New { .. } => {
+                let r = EventRef::Opened(opened.len());
+                opened.push(i);
+                self.add_event(r, severity, vec![me]);
+                r
+            }
+        }
+    }
+}
+
+#[derive(sqlx::FromRow)]
+struct SignalRow {
+    id: i64,
+    alert_id: i64,
+    category_code: String,
+    area_path: Option<String>,
+    lat: Option<f64>,
+    lon: Option<f64>,
+    occurred_at: DateTime<Utc>,
+    text: String,
+    alert_severity: i32,
+}
+
+impl SignalRow {
+    fn signal(self, taxonomy: &vigie_domain::early_warning::taxonomy::Taxonomy) -> Option<ReportSignal> {
+        let category = vigie_domain::early_warning::taxonomy::CategoryCode::parse(&self.category_code).ok()?;
+        Some(ReportSignal {
+            report_id: self.id,
             family: taxonomy.family(&category),
             category,
-            area: r.area_path.map(AreaPath),
-            point: r.lat.zip(r.lon),
-            occurred_at: r.occurred_at,
-            text: r.text,
-        };
-        match events.last_mut() {
-            Some(e) if e.id == r.alert_id => e.reports.push(signal),
-            _ => events.push(Event { id: r.alert_id, reports: vec![signal] }),
-        }
+            area: self.area_path.map(AreaPath),
+            point: self.lat.zip(self.lon),
+            occurred_at: self.occurred_at,
+            text: self.text,
+        })
     }
-    let me = ReportSignal::from_report(0, report, area);
-    let decision = cluster(&me, &events, &Adjacency::default(), &cfg);
-    let severity = match &decision {
-        ClusterDecision::Existing { event_id, .. } => severities.iter().find(|(id, _)| id == event_id).map_or(0, |(_, s)| *s),
-        ClusterDecision::New { .. } => i32::MAX,
-    };
-    Ok((decision, severity))
 }
 
 /// The reports that can possibly match `report` by place, as SQL on `r` (a superset of what

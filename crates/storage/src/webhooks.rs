@@ -53,7 +53,9 @@ pub async fn list(db: &Db) -> StoreResult<Vec<Webhook>> {
 /// Queues a delivery to every active webhook that wants `event` for an area containing `area`.
 pub async fn fan_out(tx: &mut Tx, event: &str, area: Option<&AreaPath>, payload: serde_json::Value) -> StoreResult<usize> {
     let hooks = active(tx).await?;
-    fan_out_to(tx, &hooks, event, area, payload).await
+    let jobs = deliveries(&hooks, event, area, payload);
+    jobs::enqueue_many(tx, QUEUE, &jobs).await?;
+    Ok(jobs.len())
 }
 
 /// The active webhooks as `(id, events JSON, area path)`: read once for a group of intakes.
@@ -63,19 +65,19 @@ pub(crate) async fn active(tx: &mut Tx) -> StoreResult<Vec<(i64, String, String)
     ).fetch_all(&mut **c).await?))
 }
 
-/// [`fan_out`] over webhooks already read with [`active`] in the same transaction.
-pub(crate) async fn fan_out_to(tx: &mut Tx, hooks: &[(i64, String, String)], event: &str, area: Option<&AreaPath>, payload: serde_json::Value) -> StoreResult<usize> {
-    let mut n = 0;
+/// The delivery jobs (payload, no dedup key) of `event` to the webhooks among `hooks` (read
+/// with [`active`]) that want it for an area containing `area`.
+pub(crate) fn deliveries(hooks: &[(i64, String, String)], event: &str, area: Option<&AreaPath>, payload: serde_json::Value) -> Vec<(String, Option<String>)> {
+    let mut out = Vec::new();
     for (id, events, path) in hooks {
         let wants = serde_json::from_str::<Vec<String>>(events).unwrap_or_default().iter().any(|e| e == event);
         let inside = area.is_none_or(|a| AreaPath(path.clone()).contains(a));
         if wants && inside {
             let body = serde_json::json!({"event": event, "data": payload, "sent_at": crate::now()});
-            jobs::enqueue(tx, QUEUE, &serde_json::json!({"webhook_id": id, "body": body}), None, crate::now()).await?;
-            n += 1;
+            out.push((serde_json::json!({"webhook_id": id, "body": body}).to_string(), None));
         }
     }
-    Ok(n)
+    out
 }
 
 /// The URL and the opened signing secret of a webhook, for the delivery worker.

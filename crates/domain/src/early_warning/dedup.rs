@@ -245,7 +245,8 @@ fn compare(new: &ReportSignal, new_print: &TextPrint, old: &ReportSignal, adj: &
 }
 
 /// Decides where a new report goes. An event's score is that of its best-matching report.
-pub fn cluster(new: &ReportSignal, events: &[Event], adjacency: &Adjacency, cfg: &DedupConfig) -> ClusterDecision {
+/// `events` is any collection of references to events (`&[Event]`, or a chosen few).
+pub fn cluster<'a>(new: &ReportSignal, events: impl IntoIterator<Item = &'a Event>, adjacency: &Adjacency, cfg: &DedupConfig) -> ClusterDecision {
     let new_print = TextPrint::of_folded(&fold(&new.text));
     let mut matched: Vec<(i64, f64, Vec<MatchReason>)> = Vec::new();
     let mut near: Vec<(i64, f64, Vec<MatchReason>)> = Vec::new();
