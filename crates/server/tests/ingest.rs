@@ -19,6 +19,7 @@ both_backends!(
     http_reports_under_concurrency,
     big_and_many_events_still_group_their_reports,
     a_group_places_its_reports_as_one_by_one,
+    the_writer_sees_merges_and_splits,
 );
 
 fn input(key: &str, text: &str, area: &str) -> ReportInput {
@@ -229,4 +230,38 @@ async fn a_group_places_its_reports_as_one_by_one(b: support::Backend) {
     }
     let counts = |db: Db| async move { vigie_storage::counters::snapshot(&db).await.unwrap().iter().map(|r| (r.0, r.1.clone(), r.3.clone(), r.4)).collect::<Vec<_>>() };
     assert_eq!(counts(at_once.db.clone()).await, counts(one_by_one.db.clone()).await, "the same counters");
+}
+
+/// The writer remembers open events between groups (`reports::EventCache`); a merge or a split
+/// made elsewhere must be seen by the next report, not hidden behind what it remembered.
+async fn the_writer_sees_merges_and_splits(b: support::Backend) {
+    let Some(app) = TestApp::spawn(b).await else { return };
+    let db = &app.db;
+    let actor = Actor::system("test");
+    let one = |key: &str, text: &str| {
+        let db = db.clone();
+        let i = input(key, text, "ML-5-KORO");
+        async move { reports::intake(&db, i, Sender::default(), &Actor::system("test"), vigie_storage::now()).await.unwrap() }
+    };
+    let attack = "des hommes armés à moto ont attaqué le marché de Koro ce matin";
+    let flood = "la crue du fleuve a emporté le pont et vingt maisons du quartier";
+    let a1 = one("a1", attack).await;
+    let a2 = one("a2", attack).await;
+    let f1 = one("f1", flood).await;
+    assert_eq!(a1.alert_id, a2.alert_id);
+    assert_ne!(a1.alert_id, f1.alert_id, "two stories, two events");
+    let (attack_event, flood_event) = (a1.alert_id.unwrap(), f1.alert_id.unwrap());
+
+    // Merged: the flood's reports now belong to the attack's event; the next flood report follows them.
+    vigie_storage::events::merge(db, attack_event, &[flood_event], &actor, vigie_storage::now()).await.unwrap();
+    let f2 = one("f2", flood).await;
+    assert_eq!(f2.alert_id, Some(attack_event), "after the merge, the flood story is in the merged event");
+    assert!(!f2.new_event);
+
+    // Split back out: the flood reports leave (not the newest report only), and the next flood report joins them.
+    let split = vigie_storage::events::split(db, attack_event, &[f1.report_id, f2.report_id], &actor, vigie_storage::now()).await.unwrap();
+    let a3 = one("a3", attack).await;
+    assert_eq!(a3.alert_id, Some(attack_event));
+    let f3 = one("f3", flood).await;
+    assert_eq!(f3.alert_id, Some(split.new_event.id), "after the split, the flood story is in the new event");
 }

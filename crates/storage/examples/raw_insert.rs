@@ -1,6 +1,7 @@
 //! Baseline (a) of the ingest benchmark: the raw storage limit. The same rows the intake writes
 //! for a report (the `reports` row and its hash-chained audit entry), inserted in-process into a
-//! fresh database of the same backend, with the same durability settings (`Db::connect`:
+//! fresh database of the same backend, written the way the intake writer writes a group (one
+//! multi-row INSERT, audit chain computed in memory), with the same durability settings (`Db::connect`:
 //! SQLite WAL + synchronous=FULL; PostgreSQL defaults, synchronous_commit on) and the same
 //! number of reports per commit as the server's group commit achieved (`--batch`).
 //! No HTTP, no JSON, no validation, no grouping into events: what is left is SQL and fsync.
@@ -31,21 +32,41 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let start = std::time::Instant::now();
     let mut done = 0;
     while done < rows {
+        // The way the intake writer stores a commit group: one multi-row INSERT of the reports,
+        // then their audit entries chained in memory and inserted together.
+        let n = batch.min(rows - done);
         let mut tx = db.begin().await?;
-        for _ in 0..batch.min(rows - done) {
-            let now = vigie_storage::now();
-            let key = format!("raw-{done}");
-            let id: i64 = run_tx!(&mut tx, c => sqlx::query_scalar(
+        let now = vigie_storage::now();
+        let mut ids: Vec<i64> = Vec::with_capacity(n);
+        for chunk_start in (0..n).step_by(400) {
+            let m = 400.min(n - chunk_start);
+            let sql = format!(
                 "INSERT INTO reports (idempotency_key, reference, alert_id, received_at, occurred_at, category_code, category_given, severity, text, \
                  area_code, area_path, lat, lon, place_name, reporter_kind, reporter_user_id, reporter_contact, reporter_index, channel, language, flags) \
-                 VALUES ($1,$2,NULL,$3,$4,'armed_attack',NULL,4,$5,NULL,$6,NULL,NULL,NULL,'focal_point',NULL,NULL,NULL,'api','fr','[]') RETURNING id"
-            ).bind(&key).bind(format!("R{done:07}")).bind(now).bind(now - chrono::Duration::minutes(5))
-             .bind(format!("Attaque armée signalée, rapport de test {done}")).bind(areas[done % areas.len()])
-             .fetch_one(&mut **c).await?);
-            audit::append(&mut tx, &actor, "report.create", "report", &id.to_string(), serde_json::json!({"category": "armed_attack", "channel": "api"})).await?;
-            done += 1;
+                 VALUES {} RETURNING id",
+                vigie_storage::placeholders(m, 21)
+            );
+            let mut got: Vec<i64> = run_tx!(&mut tx, c => {
+                let mut q = sqlx::query_scalar(&sql);
+                for k in 0..m {
+                    let i = done + chunk_start + k;
+                    q = q.bind(format!("raw-{i}")).bind(format!("R{i:07}")).bind(None::<i64>).bind(now).bind(now - chrono::Duration::minutes(5))
+                        .bind("armed_attack").bind(None::<String>).bind(4).bind(format!("Attaque armée signalée, rapport de test {i}"))
+                        .bind(None::<String>).bind(areas[i % areas.len()]).bind(None::<f64>).bind(None::<f64>).bind(None::<String>)
+                        .bind("focal_point").bind(None::<i64>).bind(None::<String>).bind(None::<String>).bind("api").bind("fr").bind("[]");
+                }
+                q.fetch_all(&mut **c).await?
+            });
+            got.sort_unstable();
+            ids.extend(got);
         }
+        let entries: Vec<audit::NewEntry> = ids.iter().map(|id| audit::NewEntry {
+            actor: &actor, action: "report.create", entity: "report", entity_id: id.to_string(),
+            detail: serde_json::json!({"category": "armed_attack", "channel": "api"}),
+        }).collect();
+        audit::append_many(&mut tx, &entries).await?;
         tx.commit().await?;
+        done += n;
     }
     let secs = start.elapsed().as_secs_f64();
     println!("{}", serde_json::json!({"rows": rows, "batch": batch, "seconds": secs, "rows_per_s": rows as f64 / secs}));

@@ -266,6 +266,8 @@ pub async fn split(db: &Db, event: i64, report_ids: &[i64], actor: &Actor, now: 
     for r in &taken {
         run_tx!(&mut tx, c => { sqlx::query("UPDATE reports SET alert_id = $1 WHERE id = $2 AND alert_id = $3").bind(new_id).bind(r.id).bind(event).execute(&mut **c).await?; });
     }
+    // The event changed (the intake writer's cache of its reports keys on updated_at).
+    run_tx!(&mut tx, c => { sqlx::query("UPDATE alerts SET updated_at = $2 WHERE id = $1").bind(event).bind(now).execute(&mut **c).await?; });
     let (left, moved) = (report_count(&mut tx, event).await?, report_count(&mut tx, new_id).await?);
     if (left + moved) as usize != before || moved as usize != taken.len() || left == 0 {
         return Err(StoreError::Other(format!("split of event {event}: {before} reports before, {left} + {moved} after")));

@@ -74,11 +74,12 @@ fn start(db: &Db) -> Handle {
 
 async fn writer(db: Db, mut jobs: mpsc::Receiver<Job>, stats: Arc<Stats>) {
     let mut group = Vec::with_capacity(MAX_GROUP);
+    let mut cache = reports::EventCache::default();
     // `recv_many` waits for one request, then takes every one already waiting: no timer, so a
     // lone request is committed at once and a crowd shares the commit that follows.
     while jobs.recv_many(&mut group, MAX_GROUP).await > 0 {
         let n = group.len() as u64;
-        commit_group(&db, std::mem::take(&mut group)).await;
+        commit_group(&db, &mut cache, std::mem::take(&mut group)).await;
         stats.commits.fetch_add(1, Ordering::Relaxed);
         stats.requests.fetch_add(n, Ordering::Relaxed);
         metrics::counter!("vigie_intake_commits_total").increment(1);
@@ -86,7 +87,7 @@ async fn writer(db: Db, mut jobs: mpsc::Receiver<Job>, stats: Arc<Stats>) {
     }
 }
 
-async fn commit_group(db: &Db, group: Vec<Job>) {
+async fn commit_group(db: &Db, cache: &mut reports::EventCache, group: Vec<Job>) {
     let mut tx = match db.begin().await {
         Ok(tx) => tx,
         Err(e) => return fail_all(group, &e),
@@ -96,9 +97,10 @@ async fn commit_group(db: &Db, group: Vec<Job>) {
         Err(e) => return fail_all(group, &e),
     };
     let prepared: Vec<&Prepared> = group.iter().map(|j| &j.prepared).collect();
-    match reports::store_group(&mut tx, &ctx, &prepared).await {
-        Ok(outcomes) => match tx.commit().await {
+    match reports::store_group(&mut tx, &ctx, cache, &prepared).await {
+        Ok((outcomes, remembered)) => match tx.commit().await {
             Ok(()) => {
+                cache.apply(remembered);
                 for (job, outcome) in group.into_iter().zip(outcomes) {
                     let _ = job.reply.send(Ok(outcome));
                 }
@@ -124,8 +126,8 @@ async fn commit_group(db: &Db, group: Vec<Job>) {
                 // and the others are stored (log2(group) extra commits, only when something fails).
                 let mut first = group;
                 let second = first.split_off(first.len() / 2);
-                Box::pin(commit_group(db, first)).await;
-                Box::pin(commit_group(db, second)).await;
+                Box::pin(commit_group(db, cache, first)).await;
+                Box::pin(commit_group(db, cache, second)).await;
             }
         }
     }

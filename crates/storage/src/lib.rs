@@ -234,7 +234,7 @@ impl Tx {
 
 /// `($1,$2,…),($k,…)…`: the VALUES list of a multi-row INSERT of `rows` rows of `cols`
 /// parameters each (both backends number parameters the same way).
-pub(crate) fn placeholders(rows: usize, cols: usize) -> String {
+pub fn placeholders(rows: usize, cols: usize) -> String {
     let mut s = String::with_capacity(rows * cols * 5);
     for r in 0..rows {
         s.push_str(if r == 0 { "(" } else { ",(" });

@@ -148,7 +148,7 @@ enum EventRef {
 /// statements for the whole group (grouping read, multi-row INSERTs of reports, audit entries,
 /// counters and jobs) plus two per new event; an error fails the whole group (the writer then
 /// retries it in halves, so one bad report gets its own error and the others are stored).
-pub(crate) async fn store_group(tx: &mut Tx, ctx: &GroupContext, group: &[&Prepared]) -> StoreResult<Vec<IntakeOutcome>> {
+pub(crate) async fn store_group(tx: &mut Tx, ctx: &GroupContext, cache: &EventCache, group: &[&Prepared]) -> StoreResult<(Vec<IntakeOutcome>, CacheUpdate)> {
     // Resends: one read for the whole group.
     let stored = by_idempotency_keys_tx(tx, group.iter().map(|p| p.key())).await?;
     let mut first_of_key: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
@@ -157,7 +157,7 @@ pub(crate) async fn store_group(tx: &mut Tx, ctx: &GroupContext, group: &[&Prepa
         .collect();
 
     // Grouping, in memory, over the open events read once for the group.
-    let mut pool = EventPool::load(tx, ctx, fresh.iter().map(|&i| group[i]).filter(|p| !p.report.protected)).await?;
+    let mut pool = EventPool::load(tx, ctx, cache, fresh.iter().map(|&i| group[i]).filter(|p| !p.report.protected)).await?;
     let mut placements: Vec<Placement> = Vec::with_capacity(group.len());
     let mut opened: Vec<usize> = Vec::new(); // index in `group` of the report that opened each new event
     for (i, p) in group.iter().enumerate() {
@@ -218,7 +218,7 @@ pub(crate) async fn store_group(tx: &mut Tx, ctx: &GroupContext, group: &[&Prepa
     crate::jobs::enqueue_many(tx, webhooks::QUEUE, &deliveries).await?;
     crate::jobs::enqueue_many(tx, crate::auto_raise::QUEUE, &raises).await?;
     // A graver report raises its event's severity (a new event already has its opener's).
-    for (event, (severity, now)) in pool.graver {
+    for &(event, (severity, now)) in &pool.graver {
         let id = match event { EventRef::Stored(id) => id, EventRef::Opened(k) => opened_ids[k] };
         alerts::touch_after_report(tx, id, severity, now).await?;
     }
@@ -245,7 +245,11 @@ pub(crate) async fn store_group(tx: &mut Tx, ctx: &GroupContext, group: &[&Prepa
         };
         out.push(o);
     }
-    Ok(out)
+    let stand_in: std::collections::HashMap<i64, i64> = placements.iter().enumerate()
+        .filter(|(_, pl)| matches!(pl, Placement::Fresh { event: Some(_), .. }))
+        .map(|(i, _)| (-1 - i as i64, out[i].report_id))
+        .collect();
+    Ok((out, pool.into_update(&stand_in)))
 }
 
 /// Reports per INSERT statement (21 parameters each: SQLite allows 32,766).
@@ -401,6 +405,8 @@ struct EventPool {
     with_point: std::collections::BTreeSet<usize>,
     /// Events a graver report joined: the severity to raise them to, and when.
     graver: Vec<(EventRef, (Severity, DateTime<Utc>))>,
+    /// The stored events read for the group, with `updated_at` and newest report as read.
+    loaded: Vec<(i64, DateTime<Utc>, i64)>,
 }
 
 type EventRefKey = (bool, i64);
@@ -414,8 +420,46 @@ fn key_of(e: EventRef) -> EventRefKey {
 /// Most distinct place conditions in one grouping query (SQLite caps a compound SELECT at 500 terms).
 const PLACES_PER_QUERY: usize = 100;
 
+/// What the intake writer remembers of open events between commit groups: each event's latest
+/// reports as the domain compares them, valid while the event's `updated_at` and newest report
+/// are the ones seen. Anything else that changes an event (a merge, a split, a verification,
+/// another node's intake) changes one of the two, and the event is read again.
+#[derive(Default)]
+pub(crate) struct EventCache {
+    events: std::collections::HashMap<i64, CachedEvent>,
+}
+
+struct CachedEvent {
+    updated_at: DateTime<Utc>,
+    latest: i64,
+    reports: Vec<ReportSignal>,
+}
+
+/// Most events remembered: past it the cache starts again empty (it only saves reads).
+const CACHED_EVENTS: usize = 100_000;
+
+/// What a committed group changes in the [`EventCache`].
+pub(crate) struct CacheUpdate {
+    keep: Vec<(i64, CachedEvent)>,
+    forget: Vec<i64>,
+}
+
+impl EventCache {
+    /// Applies a group's changes, once its transaction is committed (never before: a group
+    /// rolled back must leave no trace here either).
+    pub(crate) fn apply(&mut self, u: CacheUpdate) {
+        if self.events.len() > CACHED_EVENTS {
+            self.events.clear();
+        }
+        for id in u.forget {
+            self.events.remove(&id);
+        }
+        self.events.extend(u.keep);
+    }
+}
+
 impl EventPool {
-    async fn load<'a>(tx: &mut Tx, ctx: &GroupContext, reports: impl Iterator<Item = &'a Prepared>) -> StoreResult<EventPool> {
+    async fn load<'a>(tx: &mut Tx, ctx: &GroupContext, cache: &EventCache, reports: impl Iterator<Item = &'a Prepared>) -> StoreResult<EventPool> {
         let mut pool = EventPool {
             events: Vec::new(),
             by_ref: Default::default(),
@@ -424,6 +468,7 @@ impl EventPool {
             by_area: Default::default(),
             with_point: Default::default(),
             graver: Vec::new(),
+            loaded: Vec::new(),
         };
         let cfg = DedupConfig::default();
         // The group's time windows, merged where they overlap; one read per window (usually one).
@@ -440,9 +485,9 @@ impl EventPool {
                 _ => windows.push((since, until, vec![p])),
             }
         }
-        let mut rows_by_event: std::collections::BTreeMap<i64, (i32, std::collections::BTreeMap<i64, SignalRow>)> = Default::default();
+        // 1. The open events near the group's reports, each with what tells whether it changed.
+        let mut near: std::collections::BTreeMap<i64, (i32, DateTime<Utc>, i64)> = Default::default();
         for (since, until, members) in windows {
-            // Distinct places of the window's reports, each turned into its SQL conditions.
             let mut places: Vec<(Option<AreaPath>, Option<(u64, u64)>, &Report)> = Vec::new();
             for p in members {
                 let key = (p.area_path.clone(), p.report.location.point.map(|(a, b)| (a.to_bits(), b.to_bits())));
@@ -460,29 +505,78 @@ impl EventPool {
                         }
                     }
                 }
-                let select = "SELECT r.id FROM reports r JOIN alerts a ON a.id = r.alert_id WHERE a.closed_at IS NULL AND r.occurred_at >= $1 AND r.occurred_at <= $2 AND ";
+                // Read from the (place, time, event) index alone.
+                let select = "SELECT r.alert_id FROM reports r WHERE r.occurred_at >= $1 AND r.occurred_at <= $2 AND ";
                 let candidates = conditions.iter().map(|c| format!("{select}{c}")).collect::<Vec<_>>().join(" UNION ");
-                // Only the latest reports of each event are compared (see COMPARED_PER_EVENT).
                 let sql = format!(
-                    "SELECT id, alert_id, category_code, area_path, lat, lon, occurred_at, text, alert_severity FROM \
-                     (SELECT r.id, r.alert_id, r.category_code, r.area_path, r.lat, r.lon, r.occurred_at, r.text, a.severity AS alert_severity, \
-                             ROW_NUMBER() OVER (PARTITION BY r.alert_id ORDER BY r.id DESC) AS latest \
-                      FROM reports r JOIN alerts a ON a.id = r.alert_id WHERE r.id IN ({candidates})) ranked \
-                     WHERE latest <= {COMPARED_PER_EVENT}"
+                    "SELECT e.id, e.severity, e.updated_at, (SELECT MAX(r2.id) FROM reports r2 WHERE r2.alert_id = e.id) AS latest \
+                     FROM alerts e WHERE e.closed_at IS NULL AND e.id IN ({candidates})"
                 );
-                let rows: Vec<SignalRow> = run_tx!(&mut *tx, c => bind_args!(sqlx::query_as(&sql).bind(since).bind(until), &args).fetch_all(&mut **c).await?);
-                for r in rows {
-                    let e = rows_by_event.entry(r.alert_id).or_insert_with(|| (r.alert_severity, Default::default()));
-                    e.1.insert(r.id, r);
+                let rows: Vec<(i64, i32, DateTime<Utc>, Option<i64>)> =
+                    run_tx!(&mut *tx, c => bind_args!(sqlx::query_as(&sql).bind(since).bind(until), &args).fetch_all(&mut **c).await?);
+                for (id, severity, updated_at, latest) in rows {
+                    if let Some(latest) = latest {
+                        near.insert(id, (severity, updated_at, latest));
+                    }
                 }
             }
         }
-        for (alert_id, (severity, rows)) in rows_by_event {
-            let skip = rows.len().saturating_sub(COMPARED_PER_EVENT);
-            let reports: Vec<ReportSignal> = rows.into_values().skip(skip).filter_map(|r| r.signal(&ctx.taxonomy)).collect();
-            pool.add_event(EventRef::Stored(alert_id), severity, reports);
+        // 2. The latest reports of the events not remembered as they are now.
+        let stale: Vec<i64> = near.iter()
+            .filter(|(id, (_, updated_at, latest))| cache.events.get(id).is_none_or(|c| c.updated_at != *updated_at || c.latest != *latest))
+            .map(|(id, _)| *id)
+            .collect();
+        let mut read: std::collections::HashMap<i64, Vec<ReportSignal>> = Default::default();
+        for chunk in stale.chunks(500) {
+            let sql = format!(
+                "SELECT r.id, r.alert_id, r.category_code, r.area_path, r.lat, r.lon, r.occurred_at, r.text FROM reports r \
+                 WHERE r.alert_id IN ({}) AND r.id >= COALESCE((SELECT r3.id FROM reports r3 WHERE r3.alert_id = r.alert_id ORDER BY r3.id DESC LIMIT 1 OFFSET {}), 0) \
+                 ORDER BY r.alert_id, r.id",
+                chunk.iter().map(|id| id.to_string()).collect::<Vec<_>>().join(","),
+                COMPARED_PER_EVENT - 1
+            );
+            let rows: Vec<SignalRow> = run_tx!(&mut *tx, c => sqlx::query_as(&sql).fetch_all(&mut **c).await?);
+            for r in rows {
+                let alert_id = r.alert_id;
+                if let Some(s) = r.signal(&ctx.taxonomy) {
+                    read.entry(alert_id).or_default().push(s);
+                }
+            }
+        }
+        for (id, (severity, updated_at, latest)) in near {
+            let reports = match read.remove(&id) {
+                Some(r) => r,
+                None if stale.contains(&id) => Vec::new(),
+                None => cache.events[&id].reports.clone(),
+            };
+            pool.loaded.push((id, updated_at, latest));
+            pool.add_event(EventRef::Stored(id), severity, reports);
         }
         Ok(pool)
+    }
+
+    /// What the group leaves in the cache once committed: events it only read or joined are
+    /// remembered with their reports (group reports under their real ids); events it opened or
+    /// made graver changed `updated_at` in a way only the database knows, so they are forgotten.
+    fn into_update(self, stand_in: &std::collections::HashMap<i64, i64>) -> CacheUpdate {
+        let mut u = CacheUpdate { keep: Vec::new(), forget: Vec::new() };
+        let graver: Vec<EventRef> = self.graver.iter().map(|(r, _)| *r).collect();
+        for (id, updated_at, _) in self.loaded {
+            let at = self.by_ref[&key_of(EventRef::Stored(id))];
+            if graver.contains(&EventRef::Stored(id)) {
+                u.forget.push(id);
+                continue;
+            }
+            let mut reports = self.events[at].reports.clone();
+            for r in &mut reports {
+                if r.report_id < 0 {
+                    r.report_id = stand_in[&r.report_id];
+                }
+            }
+            let latest = reports.iter().map(|r| r.report_id).max().unwrap_or(0);
+            u.keep.push((id, CachedEvent { updated_at, latest, reports }));
+        }
+        u
     }
 
     fn add_event(&mut self, r: EventRef, severity: i32, reports: Vec<ReportSignal>) -> usize {
@@ -583,7 +677,6 @@ struct SignalRow {
     lon: Option<f64>,
     occurred_at: DateTime<Utc>,
     text: String,
-    alert_severity: i32,
 }
 
 impl SignalRow {
