@@ -117,7 +117,14 @@ pub async fn get(db: &Db, code: &AreaCode, with_geometry: bool) -> StoreResult<A
 
 /// The path of an area, or `UnknownArea` as a validation error on `field`.
 pub async fn path_of(db: &Db, code: &AreaCode, field: &str) -> StoreResult<AreaPath> {
+    if let Some(p) = db.memo.area_paths.get(&db.memo, &code.as_str().to_string()) {
+        return Ok(AreaPath(p));
+    }
+    let generation = db.memo.generation();
     let p: Option<String> = run!(&db.read, c => sqlx::query_scalar("SELECT path FROM areas WHERE code = $1").bind(code.as_str()).fetch_optional(c).await?);
+    if let Some(p) = &p {
+        db.memo.area_paths.put(generation, code.as_str().to_string(), p.clone());
+    }
     p.map(AreaPath).ok_or_else(|| Invalid::new(field, Msg::UnknownArea { code: code.to_string() }).into())
 }
 
@@ -266,6 +273,7 @@ pub async fn import(db: &Db, rows: &[AreaRow], actor: &Actor) -> StoreResult<Imp
         return Err(StoreError::Lines(errors)); // tx dropped: rolled back
     }
     tx.commit().await?;
+    db.memo.forget_all(); // an area may have moved in the tree
     Ok(summary)
 }
 

@@ -143,9 +143,20 @@ pub enum Credential {
 }
 
 pub async fn token_user(db: &Db, token: &str) -> StoreResult<Credential> {
-    let r: Option<(i64, Option<DateTime<Utc>>, Option<DateTime<Utc>>)> = run!(&db.read, c => sqlx::query_as(
-        "SELECT user_id, expires_at, revoked_at FROM api_tokens WHERE token_hash = $1"
-    ).bind(sha256_hex(token)).fetch_optional(c).await?);
+    let hash = sha256_hex(token);
+    let r = match db.memo.tokens.get(&db.memo, &hash) {
+        Some((user_id, expires_at)) => Some((user_id, expires_at, None)),
+        None => {
+            let generation = db.memo.generation();
+            let r: Option<(i64, Option<DateTime<Utc>>, Option<DateTime<Utc>>)> = run!(&db.read, c => sqlx::query_as(
+                "SELECT user_id, expires_at, revoked_at FROM api_tokens WHERE token_hash = $1"
+            ).bind(&hash).fetch_optional(c).await?);
+            if let Some((user_id, expires_at, None)) = r {
+                db.memo.tokens.put(generation, hash, (user_id, expires_at));
+            }
+            r
+        }
+    };
     Ok(match r {
         None => Credential::Unknown,
         Some((_, _, Some(_))) => Credential::Expired,
@@ -159,6 +170,7 @@ pub async fn revoke_tokens(db: &Db, user_id: i64, actor: &Actor) -> StoreResult<
     let n = run_tx!(&mut tx, c => sqlx::query("UPDATE api_tokens SET revoked_at = $2 WHERE user_id = $1 AND revoked_at IS NULL").bind(user_id).bind(crate::now()).execute(&mut **c).await?.rows_affected());
     audit::append(&mut tx, actor, "token.revoke_all", "user", &user_id.to_string(), serde_json::json!({"count": n})).await?;
     tx.commit().await?;
+    db.memo.forget_all();
     Ok(n)
 }
 

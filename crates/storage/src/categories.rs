@@ -45,7 +45,9 @@ pub(crate) async fn ensure_defaults(db: &Db) -> StoreResult<()> {
                 .execute(&mut **t).await?;
         });
     }
-    tx.commit().await
+    tx.commit().await?;
+    db.memo.forget_all(); // accounts, grants, roles or categories changed: see crate::memo
+    Ok(())
 }
 
 pub async fn list(db: &Db) -> StoreResult<Vec<Category>> {
@@ -55,7 +57,13 @@ pub async fn list(db: &Db) -> StoreResult<Vec<Category>> {
 
 /// The taxonomy as it stands in the database.
 pub async fn taxonomy(db: &Db) -> StoreResult<Taxonomy> {
-    Taxonomy::new(list(db).await?).map_err(|m| StoreError::Invalid(Invalid::new("categories", Msg::from(m))))
+    if let Some(t) = db.memo.taxonomy.get(&db.memo, &()) {
+        return Ok(t);
+    }
+    let generation = db.memo.generation();
+    let t = Taxonomy::new(list(db).await?).map_err(|m| StoreError::Invalid(Invalid::new("categories", Msg::from(m))))?;
+    db.memo.taxonomy.put(generation, (), t.clone());
+    Ok(t)
 }
 
 /// Creates or replaces a category, refusing an edit that would make the taxonomy invalid.
@@ -74,5 +82,7 @@ pub async fn save(db: &Db, c: Category, actor: &Actor) -> StoreResult<()> {
             .execute(&mut **t).await?;
     });
     audit::append(&mut tx, actor, "category.save", "category", c.code.as_str(), serde_json::json!({"label_fr": c.label_fr, "protected": c.protected})).await?;
-    tx.commit().await
+    tx.commit().await?;
+    db.memo.forget_all(); // accounts, grants, roles or categories changed: see crate::memo
+    Ok(())
 }

@@ -33,6 +33,7 @@ pub mod events;
 pub mod governance;
 pub mod directory;
 pub mod group_commit;
+pub mod memo;
 pub mod rotation;
 pub mod overview;
 // Analytics at scale (issue 11): pre-aggregated counters and the dashboard queries.
@@ -130,6 +131,8 @@ pub struct Db {
     keys: Option<std::sync::Arc<crypto::Keyring>>,
     /// The report-intake writer, started on first use (see [`group_commit`]).
     intake_writer: std::sync::Arc<std::sync::OnceLock<group_commit::Handle>>,
+    /// What requests read over and over, remembered for a second (see [`memo`]).
+    pub memo: std::sync::Arc<memo::Memo>,
 }
 
 impl Db {
@@ -143,7 +146,7 @@ impl Db {
                 .connect_with(opts)
                 .await?;
             let p = Pool::Postgres(pool);
-            Ok(Db { write: p.clone(), read: p.clone(), replica: p, backend: Backend::Postgres, keys: None, intake_writer: Default::default() })
+            Ok(Db { write: p.clone(), read: p.clone(), replica: p, backend: Backend::Postgres, keys: None, intake_writer: Default::default(), memo: Default::default() })
         } else {
             let path = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:")).unwrap_or(url);
             let opts = SqliteConnectOptions::new()
@@ -156,7 +159,7 @@ impl Db {
                 .busy_timeout(Duration::from_secs(10));
             let write = SqlitePoolOptions::new().max_connections(1).connect_with(opts.clone()).await?;
             let read = SqlitePoolOptions::new().max_connections(8).connect_with(opts.read_only(true)).await?;
-            Ok(Db { write: Pool::Sqlite(write), read: Pool::Sqlite(read.clone()), replica: Pool::Sqlite(read), backend: Backend::Sqlite, keys: None, intake_writer: Default::default() })
+            Ok(Db { write: Pool::Sqlite(write), read: Pool::Sqlite(read.clone()), replica: Pool::Sqlite(read), backend: Backend::Sqlite, keys: None, intake_writer: Default::default(), memo: Default::default() })
         }
     }
 

@@ -48,7 +48,9 @@ pub(crate) async fn ensure_builtin(db: &Db) -> StoreResult<()> {
                 .bind(name).bind(label).bind(perms).execute(&mut **c).await?;
         });
     }
-    tx.commit().await
+    tx.commit().await?;
+    db.memo.forget_all(); // accounts, grants, roles or categories changed: see crate::memo
+    Ok(())
 }
 
 pub async fn list(db: &Db) -> StoreResult<Vec<Role>> {
@@ -82,5 +84,6 @@ pub async fn save(db: &Db, name: &str, label: &str, permissions: &[String], crea
     });
     audit::append(&mut tx, actor, if create { "role.create" } else { "role.update" }, "role", &name, serde_json::json!({"permissions": perms.iter().map(|p| p.name()).collect::<Vec<_>>()})).await?;
     tx.commit().await?;
+    db.memo.forget_all();
     Ok(Role { name, label, permissions: perms.iter().map(|p| p.name().to_string()).collect(), builtin: false })
 }

@@ -93,6 +93,7 @@ pub async fn create(db: &Db, new: NewUser<'_>, actor: &Actor) -> StoreResult<Use
         "username": username, "grants": new.grants.iter().map(|(r, a)| format!("{r}@{a}")).collect::<Vec<_>>()
     })).await?;
     tx.commit().await?;
+    db.memo.forget_all();
     get(db, id).await
 }
 
@@ -112,7 +113,9 @@ pub async fn add_grant(db: &Db, user_id: i64, role: &str, area: &AreaCode, actor
             .bind(user_id).bind(role).bind(area.as_str()).execute(&mut **c).await?;
     });
     audit::append(&mut tx, actor, "grant.add", "user", &user_id.to_string(), serde_json::json!({"role": role, "area": area})).await?;
-    tx.commit().await
+    tx.commit().await?;
+    db.memo.forget_all(); // accounts, grants, roles or categories changed: see crate::memo
+    Ok(())
 }
 
 pub async fn remove_grant(db: &Db, user_id: i64, role: &str, area: &AreaCode, actor: &Actor) -> StoreResult<()> {
@@ -125,7 +128,9 @@ pub async fn remove_grant(db: &Db, user_id: i64, role: &str, area: &AreaCode, ac
         return Err(StoreError::NotFound);
     }
     audit::append(&mut tx, actor, "grant.remove", "user", &user_id.to_string(), serde_json::json!({"role": role, "area": area})).await?;
-    tx.commit().await
+    tx.commit().await?;
+    db.memo.forget_all(); // accounts, grants, roles or categories changed: see crate::memo
+    Ok(())
 }
 
 pub async fn get(db: &Db, id: i64) -> StoreResult<User> {
@@ -174,6 +179,18 @@ pub async fn list(db: &Db, scope: &[AreaPath], page: i64, per_page: i64) -> Stor
 
 /// Everything needed to decide what a user may do. None if the account is disabled or gone.
 pub async fn principal(db: &Db, user_id: i64) -> StoreResult<Option<Principal>> {
+    if let Some(p) = db.memo.principals.get(&db.memo, &user_id) {
+        return Ok(Some(p));
+    }
+    let generation = db.memo.generation();
+    let p = principal_read(db, user_id).await?;
+    if let Some(p) = &p {
+        db.memo.principals.put(generation, user_id, p.clone());
+    }
+    Ok(p)
+}
+
+async fn principal_read(db: &Db, user_id: i64) -> StoreResult<Option<Principal>> {
     #[derive(sqlx::FromRow)]
     struct G {
         role_name: String,
@@ -210,7 +227,9 @@ pub async fn set_disabled(db: &Db, user_id: i64, disabled: bool, actor: &Actor) 
         run_tx!(&mut tx, c => { sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(user_id).execute(&mut **c).await?; });
     }
     audit::append(&mut tx, actor, if disabled { "user.disable" } else { "user.enable" }, "user", &user_id.to_string(), serde_json::json!({})).await?;
-    tx.commit().await
+    tx.commit().await?;
+    db.memo.forget_all(); // accounts, grants, roles or categories changed: see crate::memo
+    Ok(())
 }
 
 /// Sets (or clears) an account's phone number: sealed at rest, found again by its blind index.
@@ -230,7 +249,9 @@ pub async fn set_phone(db: &Db, user_id: i64, phone: Option<&vigie_domain::phone
         return Err(StoreError::NotFound);
     }
     audit::append(&mut tx, actor, "user.phone", "user", &user_id.to_string(), serde_json::json!({"set": phone.is_some()})).await?;
-    tx.commit().await
+    tx.commit().await?;
+    db.memo.forget_all(); // accounts, grants, roles or categories changed: see crate::memo
+    Ok(())
 }
 
 /// The enabled account registered with this phone number (a focal point), if any.

@@ -113,6 +113,7 @@ async fn put_area(State(s): State<AppState>, auth: Auth, Path(code): Path<String
     let mut tx = s.db.begin().await?;
     areas::upsert(&mut tx, &input, &auth.actor()).await?;
     tx.commit().await?;
+    s.db.memo.forget_all(); // the area may have moved in the tree
     Ok(Json(areas::get(&s.db, &code, true).await?))
 }
 
