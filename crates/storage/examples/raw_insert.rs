@@ -38,8 +38,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         let mut tx = db.begin().await?;
         let now = vigie_storage::now();
         let mut ids: Vec<i64> = Vec::with_capacity(n);
-        for chunk_start in (0..n).step_by(400) {
-            let m = 400.min(n - chunk_start);
+        for chunk_start in (0..n).step_by(100) {
+            let m = 100.min(n - chunk_start);
             let sql = format!(
                 "INSERT INTO reports (idempotency_key, reference, alert_id, received_at, occurred_at, category_code, category_given, severity, text, \
                  area_code, area_path, lat, lon, place_name, reporter_kind, reporter_user_id, reporter_contact, reporter_index, channel, language, flags) \
