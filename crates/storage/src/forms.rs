@@ -281,7 +281,9 @@ pub async fn submissions_with_access(db: &Db, form_pk: i64) -> StoreResult<Vec<S
          WHERE s.form_pk = $1 ORDER BY s.id",
         crate::reports::PROTECTED_SQL
     );
-    let rows: Vec<(i64, String, Vec<u8>, bool, Option<String>, bool)> = run!(&db.read, c => sqlx::query_as(&sql).bind(form_pk).fetch_all(c).await?);
+    // id, instance id, XML as stored, sealed, area path, report protected.
+    type Row = (i64, String, Vec<u8>, bool, Option<String>, bool);
+    let rows: Vec<Row> = run!(&db.read, c => sqlx::query_as(&sql).bind(form_pk).fetch_all(c).await?);
     let keys = db.keys()?;
     rows.into_iter()
         .map(|(id, instance, xml, sealed, path, report_protected)| {
