@@ -293,13 +293,18 @@ async fn key_rotation_reseals_every_value(b: Backend) {
     assert_eq!(res.status(), StatusCode::OK);
     let hook = http.post(url("/api/v1/webhooks")).bearer_auth(&token).json(&json!({"url": "http://127.0.0.1:9/hook", "events": ["alert.raised"], "area_code": "ML"})).send().await.unwrap();
     assert_eq!(hook.status(), StatusCode::CREATED);
+    // A directory entry's contacts are sealed too (they were missed by rotation once).
+    let entry = json!({"full_name": "Rokia Touré", "sex": "F", "age_group": "adult", "area_code": "ML-7", "expertise": "gender",
+                       "phone": "+22376000001", "email": "rokia@example.org"});
+    let res = http.post(url("/api/v1/directory")).bearer_auth(&token).json(&entry).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::CREATED, "{}", res.text().await.unwrap());
     drop(srv);
 
     let old_text = std::fs::read_to_string(&env.key_file).unwrap();
     let old = vigie_storage::crypto::Keyring::parse(&old_text).unwrap();
     let db = vigie_storage::Db::connect(&env.db.url).await.unwrap().with_keys(old.clone());
     let before = vigie_storage::rotation::stale_count(&db, &old.rotated()).await.unwrap();
-    assert!(before >= 4, "sealed values to rotate: {before}");
+    assert!(before >= 6, "sealed values to rotate: {before}");
     db.close().await;
 
     let o = env.run(&["key", "rotate"], None);

@@ -57,6 +57,9 @@ const SEALED: &[SealedColumn] = &[
     SealedColumn { table: "report_messages", column: "body", context_key: "report_id", context: |r| format!("report_messages.body:{r}"), clear: Clear::ByForm("1 = 1") },
     SealedColumn { table: "reports", column: "text", context_key: "reference", context: crate::reports::text_context, clear: Clear::ByForm(crate::reports::PROTECTED_SQL) },
     SealedColumn { table: "submissions", column: "data", context_key: "instance_id", context: crate::forms::data_context, clear: Clear::ByFlag("sealed") },
+    // The directory's contacts (migration 0007), sealed by `crate::directory`.
+    SealedColumn { table: "gov_directory", column: "phone_sealed", context_key: "id", context: |id| format!("gov_directory.phone:{id}"), clear: Clear::Never },
+    SealedColumn { table: "gov_directory", column: "email_sealed", context_key: "id", context: |id| format!("gov_directory.email:{id}"), clear: Clear::Never },
 ];
 
 /// SQL: `column` holds a value sealed under one of `ids` (by its prefix; ids are alphanumeric).
@@ -250,7 +253,16 @@ mod tests {
         let mut missing = Vec::new();
         for f in std::fs::read_dir(dir).unwrap() {
             let text = std::fs::read_to_string(f.unwrap().path()).unwrap();
+            let mut table = "";
             for line in text.lines() {
+                if let Some(t) = line.trim_start().strip_prefix("CREATE TABLE ") {
+                    table = t.split_whitespace().next().unwrap_or("");
+                }
+                // A column named `…_sealed` is sealed whatever its comment says.
+                let col = line.split_whitespace().next().unwrap_or("");
+                if col.ends_with("_sealed") && !super::SEALED.iter().any(|s| s.table == table && s.column == col) {
+                    missing.push(format!("{table}.{col}"));
+                }
                 let Some((def, comment)) = line.split_once("--").filter(|(def, _)| !def.trim().is_empty()) else { continue };
                 let col = def.split_whitespace().next().unwrap_or("");
                 // Data-key-sealed BLOBs (cases' identities, messages, evidence) are covered by re-wrapping the data key.
