@@ -1,5 +1,6 @@
 #![no_main]
-//! A report as JSON (the API body), then validation against the default taxonomy.
+//! A report as JSON (the domain input), then validation against the default taxonomy. The
+//! other API bodies, and the report body of the API itself, are in `api_body`.
 use libfuzzer_sys::fuzz_target;
 use vigie_domain::early_warning::report::{ReportInput, ReportPolicy};
 use vigie_domain::early_warning::taxonomy::Taxonomy;

@@ -27,6 +27,18 @@ fn print_line_errors(lang: Lang, file: &str, errors: &[vigie_domain::LineError])
     }
 }
 
+/// Seals what an older version stored in clear in columns sealed since (SMS texts, reporter
+/// threads, protected reports' text, OpenRosa submissions): a migration cannot encrypt, so
+/// `serve` and `migrate` do it once the key is loaded. Says what it did, when it did anything.
+async fn seal_clear(lang: Lang, db: &Db) -> anyhow::Result<()> {
+    let done = vigie_storage::rotation::seal_clear(db, &Actor::system("startup")).await?;
+    let done: Vec<String> = done.into_iter().filter(|(_, n)| *n > 0).map(|(c, n)| format!("{c}: {n}")).collect();
+    if !done.is_empty() {
+        eprintln!("{}", say(lang, &format!("Valeurs en clair scellées : {}", done.join(", ")), &format!("Values in clear sealed: {}", done.join(", "))));
+    }
+    Ok(())
+}
+
 pub async fn run(lang: Lang, m: ArgMatches) -> anyhow::Result<ExitCode> {
     let file = config::load_file(&m)?;
     let demo = matches!(m.subcommand(), Some(("serve", s)) if s.get_flag("demo"));
@@ -46,6 +58,7 @@ pub async fn run(lang: Lang, m: ArgMatches) -> anyhow::Result<ExitCode> {
     match m.subcommand() {
         Some(("serve", s)) => {
             let mut db = open().await?;
+            seal_clear(lang, &db).await?;
             let read = s.get_one::<String>("db-read").cloned().or(file.db_read.clone());
             if let Some(r) = read {
                 db = db.with_read_replica(&r).await?;
@@ -85,7 +98,9 @@ pub async fn run(lang: Lang, m: ArgMatches) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Some(("migrate", _)) => {
-            open().await?.close().await;
+            let db = open().await?;
+            seal_clear(lang, &db).await?;
+            db.close().await;
             println!("{}", say(lang, "Migrations appliquées.", "Migrations applied."));
             Ok(ExitCode::SUCCESS)
         }

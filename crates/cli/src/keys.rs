@@ -61,6 +61,9 @@ pub async fn run(lang: Lang, db_url: &str, key_file: &Path, m: &ArgMatches) -> a
             for (col, n) in &r.resealed {
                 println!("  {col}: {n}");
             }
+            for (col, n) in r.sealed_from_clear.iter().filter(|(_, n)| **n > 0) {
+                println!("  {col}: {n} {}", t(lang, "(en clair, scellée(s))", "(in clear, sealed)"));
+            }
             Ok(ExitCode::SUCCESS)
         }
         _ => unreachable!("subcommand required"),

@@ -2,8 +2,8 @@
 //! and restarted; every report whose submission was acknowledged (2xx) must be there exactly
 //! once, and everything stored must be whole (its audit entry written with it, the chain intact).
 //! Then the PostgreSQL server itself is killed under load (a private cluster) and brought back.
-//! Queued outbound SMS get the same treatment: each is delivered to the gateway at least once,
-//! and never again once the gateway's acknowledgement is recorded.
+//! Queued outbound SMS and webhook deliveries get the same treatment: each reaches its receiver
+//! at least once, and never again once its delivery is recorded.
 
 #[path = "../../server/tests/support/mod.rs"]
 mod support;
@@ -20,11 +20,38 @@ fn key_file(dir: &std::path::Path) -> String {
     dir.join("vigie.key").display().to_string()
 }
 
+const AREAS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../data/demo/areas.csv");
+
+/// `vigie --db DB ARGS…` with the test's key file.
+fn vigie(db: &str, key: &str, args: &[&str]) -> std::process::Output {
+    Command::new(BIN).arg("--db").arg(db).args(args).env("VIGIE_KEY_FILE", key).output().unwrap()
+}
+
+/// Imports the demo areas and adds `relais`, an analyst over Mali; returns their API token.
+fn relais(db: &str, key: &str) -> String {
+    assert!(vigie(db, key, &["import", "areas", AREAS]).status.success());
+    let out = vigie(db, key, &["user", "add", "relais", "--role", "analyst", "--area", "ML", "--token"]);
+    String::from_utf8_lossy(&out.stdout).lines().last().unwrap().trim().to_string()
+}
+
+/// A displacement report with idempotency key `k`, posted through the API.
+async fn post_report(http: &reqwest::Client, base: &str, token: &str, k: &str, area: &str) -> reqwest::Result<reqwest::Response> {
+    let body = serde_json::json!({"category": "displacement", "text": format!("déplacement {k}"), "occurred_at": chrono::Utc::now(), "area_code": area, "idempotency_key": k});
+    http.post(format!("{base}/api/v1/reports")).bearer_auth(token).json(&body).send().await
+}
+
 fn start(db: &str, key: &str) -> (Child, String) {
+    start_with(db, key, &[])
+}
+
+/// The server with more environment (an SMS gateway): once it listens (the workers start just
+/// before), its base URL; its output is drained.
+fn start_with(db: &str, key: &str, env: &[(&str, &str)]) -> (Child, String) {
     let mut child = Command::new(BIN)
         .args(["--db", db, "serve", "--addr", "127.0.0.1:0"])
         .env("VIGIE_KEY_FILE", key)
         .env("VIGIE_LOG", "error")
+        .envs(env.iter().copied())
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
@@ -57,16 +84,17 @@ macro_rules! both {
     )*};
 }
 
-both!(acknowledged_reports_survive_kill_9, queued_sms_are_sent_once_across_kill_9, a_cli_import_while_the_server_writes);
+both!(
+    acknowledged_reports_survive_kill_9,
+    queued_sms_are_sent_once_across_kill_9,
+    webhook_deliveries_are_sent_once_across_kill_9,
+    a_cli_import_while_the_server_writes
+);
 
 async fn acknowledged_reports_survive_kill_9(b: Backend) {
     let Some(db) = fresh_db(b).await else { return };
     let key = key_file(db.dir());
-    let areas = concat!(env!("CARGO_MANIFEST_DIR"), "/../../data/demo/areas.csv");
-    let run = |args: &[&str]| Command::new(BIN).arg("--db").arg(&db.url).args(args).env("VIGIE_KEY_FILE", &key).output().unwrap();
-    assert!(run(&["import", "areas", areas]).status.success());
-    let out = run(&["user", "add", "relais", "--role", "analyst", "--area", "ML", "--token"]);
-    let token = String::from_utf8_lossy(&out.stdout).lines().last().unwrap().trim().to_string();
+    let token = relais(&db.url, &key);
 
     let seed = std::env::var("VIGIE_CRASH_SEED").ok().and_then(|s| s.parse().ok()).unwrap_or(20261123u64);
     let mut rng = Lcg(seed);
@@ -87,8 +115,7 @@ async fn acknowledged_reports_survive_kill_9(b: Backend) {
                     let k = format!("crash-{round}-{w}-{i}");
                     i += 1;
                     sent.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-                    let body = serde_json::json!({"category": "displacement", "text": format!("déplacement {k}"), "occurred_at": chrono::Utc::now(), "area_code": area, "idempotency_key": k});
-                    match http.post(format!("{base}/api/v1/reports")).bearer_auth(&token).json(&body).send().await {
+                    match post_report(&http, &base, &token, &k, area).await {
                         Ok(r) if r.status().is_success() => {
                             acked.lock().unwrap().insert(k);
                         }
@@ -162,10 +189,7 @@ async fn acknowledged_reports_survive_a_postgres_kill_9() {
 
     let tmp = tempfile::tempdir().unwrap();
     let key = key_file(tmp.path());
-    let run = |args: &[&str]| Command::new(BIN).arg("--db").arg(&url).args(args).env("VIGIE_KEY_FILE", &key).output().unwrap();
-    assert!(run(&["import", "areas", concat!(env!("CARGO_MANIFEST_DIR"), "/../../data/demo/areas.csv")]).status.success());
-    let out = run(&["user", "add", "relais", "--role", "analyst", "--area", "ML", "--token"]);
-    let token = String::from_utf8_lossy(&out.stdout).lines().last().unwrap().trim().to_string();
+    let token = relais(&url, &key);
     let (mut child, base) = start(&url, &key);
 
     let acked: Arc<Mutex<HashSet<String>>> = Arc::default();
@@ -179,8 +203,7 @@ async fn acknowledged_reports_survive_a_postgres_kill_9() {
             while !stop.load(std::sync::atomic::Ordering::SeqCst) {
                 let k = format!("pgkill-{w}-{i}");
                 i += 1;
-                let body = serde_json::json!({"category": "displacement", "text": format!("déplacement {k}"), "occurred_at": chrono::Utc::now(), "area_code": "ML-5-KORO", "idempotency_key": k});
-                if let Ok(r) = http.post(format!("{base}/api/v1/reports")).bearer_auth(&token).json(&body).send().await {
+                if let Ok(r) = post_report(&http, &base, &token, &k, "ML-5-KORO").await {
                     if r.status().is_success() {
                         acked.lock().unwrap().insert(k);
                     }
@@ -245,104 +268,179 @@ async fn acknowledged_reports_survive_a_postgres_kill_9() {
     eprintln!("postgres kill test: {before_kill} acknowledged before the kill, {} in all, {} stored, 0 lost", acked.len(), stored.len());
 }
 
-/// One request that reached the SMS gateway: the outbox id (from the delivery-report URL Vigie
-/// passes with every message), whether the database already said "sent" when it arrived (a
-/// send after the recorded acknowledgement: must never happen), and how long after the gateway's
-/// answer the database recorded the message as sent (the window in which a kill duplicates).
+/// One request that reached a receiver the test runs on loopback (the SMS gateway, a webhook
+/// endpoint): the id of what it carried (outbox id, delivery id), whether the database already
+/// recorded it as delivered when it arrived (a send after the recorded acknowledgement: must
+/// never happen), how long after the receiver's answer the database recorded it (the window in
+/// which a kill duplicates), and the request itself.
 struct Delivery {
-    outbox_id: i64,
-    already_sent: bool,
+    id: i64,
+    already_recorded: bool,
     ack_to_record_ms: Option<f64>,
+    head: String,
+    body: Vec<u8>,
 }
 
-/// The gateway on loopback, answering like Kannel's sendsms (`202`, "0: Accepted for
-/// delivery"), after a short seeded delay (a real gateway takes a few milliseconds, and the
-/// kills should land while requests are in flight). It is the receiver, not a stand-in for Vigie.
-async fn sms_gateway(
+/// What a receiver expects: where the id is in a request, the query that says the database
+/// recorded that id as delivered (`SELECT COUNT(*) … WHERE id = $1 AND …`), and its answer.
+struct Receiving {
+    id_of: fn(&str) -> i64,
+    recorded: &'static str,
+    status: &'static str,
+    body: &'static str,
+}
+
+/// A receiver on loopback: it reads each whole request, answers after a short delay derived
+/// from the id (a real receiver takes a few milliseconds, and the kills should land while
+/// requests are in flight), then watches the database for the record of the delivery. It is
+/// the other end, not a stand-in for Vigie.
+async fn receiver(
     listener: tokio::net::TcpListener,
     store: Arc<vigie_storage::Db>,
     log: Arc<Mutex<Vec<Delivery>>>,
+    r: Receiving,
 ) {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let r = Arc::new(r);
     loop {
         let Ok((mut sock, _)) = listener.accept().await else {
             return;
         };
-        let (store, log) = (store.clone(), log.clone());
+        let (store, log, r) = (store.clone(), log.clone(), r.clone());
         tokio::spawn(async move {
             let mut buf = Vec::new();
             let mut chunk = [0u8; 4096];
-            while !buf.windows(4).any(|w| w == b"\r\n\r\n") {
+            let head_len = loop {
+                if let Some(i) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+                    break i + 4;
+                }
                 match sock.read(&mut chunk).await {
                     Ok(0) | Err(_) => return,
                     Ok(n) => buf.extend_from_slice(&chunk[..n]),
                 }
-            }
-            let head = String::from_utf8_lossy(&buf).to_string();
-            let target = head.split_whitespace().nth(1).unwrap_or("/").to_string();
-            let url = reqwest::Url::parse(&format!("http://gateway{target}")).unwrap();
-            let dlr = url
-                .query_pairs()
-                .find(|(k, _)| k == "dlr-url")
-                .map(|(_, v)| v.to_string())
-                .expect("Vigie passes a dlr-url");
-            let outbox_id: i64 = reqwest::Url::parse(&dlr)
-                .unwrap()
-                .query_pairs()
-                .find(|(k, _)| k == "out")
-                .unwrap()
-                .1
-                .parse()
-                .unwrap();
-            let status = || async {
-                let s: String = vigie_storage::run!(&store.read, c => sqlx::query_scalar("SELECT status FROM sms_outbox WHERE id = $1").bind(outbox_id).fetch_one(c).await.unwrap());
-                s
             };
-            let already_sent = status().await == "sent";
-            tokio::time::sleep(std::time::Duration::from_millis(
-                2 + (outbox_id as u64 * 7919) % 9,
-            ))
-            .await;
-            let body = "0: Accepted for delivery";
-            let answer = format!("HTTP/1.1 202 Accepted\r\nContent-Type: text/plain\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}", body.len());
+            let head = String::from_utf8_lossy(&buf[..head_len]).to_string();
+            let length: usize = head
+                .lines()
+                .find_map(|l| {
+                    let (k, v) = l.split_once(':')?;
+                    k.eq_ignore_ascii_case("content-length").then(|| v.trim().parse().ok())?
+                })
+                .unwrap_or(0);
+            while buf.len() < head_len + length {
+                match sock.read(&mut chunk).await {
+                    Ok(0) | Err(_) => return, // the sender died before the whole request arrived
+                    Ok(n) => buf.extend_from_slice(&chunk[..n]),
+                }
+            }
+            let id = (r.id_of)(&head);
+            let recorded = || async {
+                let n: i64 = vigie_storage::run!(&store.read, c => sqlx::query_scalar(r.recorded).bind(id).fetch_one(c).await.unwrap());
+                n > 0
+            };
+            let already_recorded = recorded().await;
+            tokio::time::sleep(std::time::Duration::from_millis(2 + (id as u64 * 7919) % 9)).await;
+            let answer = format!(
+                "HTTP/1.1 {}\r\nContent-Type: text/plain\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{}",
+                r.status,
+                r.body.len(),
+                r.body
+            );
             let answered =
                 sock.write_all(answer.as_bytes()).await.is_ok() && sock.shutdown().await.is_ok();
             let t0 = std::time::Instant::now();
             let mut ack_to_record_ms = None;
             while answered && t0.elapsed() < std::time::Duration::from_secs(2) {
-                if status().await == "sent" {
+                if recorded().await {
                     ack_to_record_ms = Some(t0.elapsed().as_secs_f64() * 1000.0);
                     break;
                 }
                 tokio::time::sleep(std::time::Duration::from_micros(500)).await;
             }
             log.lock().unwrap().push(Delivery {
-                outbox_id,
-                already_sent,
+                id,
+                already_recorded,
                 ack_to_record_ms,
+                head,
+                body: buf[head_len..].to_vec(),
             });
         });
     }
 }
 
-fn start_with_gateway(db: &str, key: &str, gateway: &str) -> Child {
-    let mut child = Command::new(BIN)
-        .args(["--db", db, "serve", "--addr", "127.0.0.1:0"])
-        .env("VIGIE_KEY_FILE", key)
-        .env("VIGIE_LOG", "error")
-        .env("VIGIE_SMS_SENDSMS_URL", gateway)
-        .env("VIGIE_SMS_USER", "vigie")
-        .env("VIGIE_SMS_PASSWORD", "crash-test")
-        .env("VIGIE_SMS_KEY", "crash-dlr-key")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    // Wait until it listens (the workers start just before), then drain its output.
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    lines.next().unwrap().unwrap();
-    std::thread::spawn(move || for _ in lines {});
-    child
+/// `kills` times: starts the server, runs `produce` against it (given the round, the server's base
+/// URL and a stop flag) and SIGKILLs the server after a seeded random 80–480 ms.
+async fn kill_rounds<F, Fut>(kills: usize, rng: &mut Lcg, start: impl Fn() -> (Child, String), produce: F)
+where
+    F: Fn(usize, String, Arc<std::sync::atomic::AtomicBool>) -> Fut,
+    Fut: std::future::Future<Output = ()> + Send + 'static,
+{
+    for round in 0..kills {
+        let (mut child, base) = start();
+        let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let producer = tokio::spawn(produce(round, base, stop.clone()));
+        tokio::time::sleep(std::time::Duration::from_millis(80 + rng.next(400))).await;
+        child.kill().unwrap(); // SIGKILL
+        child.wait().unwrap();
+        stop.store(true, std::sync::atomic::Ordering::SeqCst);
+        producer.await.unwrap();
+    }
+}
+
+/// After the last start: waits until `left` (a `SELECT COUNT(*)` of what is not delivered yet)
+/// is 0. Jobs a killed process had claimed come back when their lease (60 s) runs out.
+async fn drain(store: &vigie_storage::Db, left: &str, what: &str) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(240);
+    loop {
+        let n: i64 = vigie_storage::run!(&store.read, c => sqlx::query_scalar(left).fetch_one(c).await.unwrap());
+        if n == 0 {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "{n} {what} still undelivered after the final restart");
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    }
+    // Let the receiver's last records settle.
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+}
+
+/// The checks common to outbound deliveries under SIGKILL: every expected id reached the
+/// receiver at least once, none arrived after its delivery was recorded. Returns the figures:
+/// ids delivered twice or more, extra deliveries, and the answer → record window.
+fn at_least_once(expected: &[i64], log: &[Delivery], what: &str) -> String {
+    let mut times: std::collections::HashMap<i64, usize> = Default::default();
+    for d in log {
+        *times.entry(d.id).or_default() += 1;
+    }
+    let missing: Vec<&i64> = expected.iter().filter(|id| !times.contains_key(id)).collect();
+    assert!(missing.is_empty(), "{} {what} never arrived, e.g. {:?}", missing.len(), &missing[..missing.len().min(5)]);
+    let after_record: Vec<i64> = log.iter().filter(|d| d.already_recorded).map(|d| d.id).collect();
+    assert!(after_record.is_empty(), "{what} sent again after the delivery was recorded: {after_record:?}");
+    let duplicated = times.values().filter(|n| **n > 1).count();
+    let extra: usize = times.values().map(|n| n - 1).sum();
+    let mut windows: Vec<f64> = log.iter().filter_map(|d| d.ack_to_record_ms).collect();
+    windows.sort_by(|a, b| a.partial_cmp(b).unwrap());
+    let pct = |p: f64| windows.get(((windows.len() as f64 - 1.0) * p).round() as usize).copied().unwrap_or(f64::NAN);
+    format!(
+        "{} expected, {} deliveries, {duplicated} delivered twice or more ({extra} extra), 0 after a recorded delivery; answer → recorded: median {:.1} ms, p99 {:.1} ms, max {:.1} ms over {} sends",
+        expected.len(),
+        log.len(),
+        pct(0.5),
+        pct(0.99),
+        pct(1.0),
+        windows.len()
+    )
+}
+
+/// The seed of the random kill moments (`VIGIE_CRASH_SEED` replays a run).
+fn seed() -> u64 {
+    std::env::var("VIGIE_CRASH_SEED").ok().and_then(|s| s.parse().ok()).unwrap_or(20261123u64)
+}
+
+/// Migrates a fresh database and opens it from the test, with the server's key file.
+async fn open_store(db: &str, key: &str) -> Arc<vigie_storage::Db> {
+    let keys = vigie_storage::crypto::Keyring::load_or_create(std::path::Path::new(key)).unwrap();
+    assert!(Command::new(BIN).args(["--db", db, "migrate"]).env("VIGIE_KEY_FILE", key).status().unwrap().success());
+    Arc::new(vigie_storage::Db::connect(db).await.unwrap().with_keys(keys))
 }
 
 /// Outbound SMS under SIGKILL: messages are queued while the server sends them to the gateway,
@@ -353,141 +451,163 @@ fn start_with_gateway(db: &str, key: &str, gateway: &str) -> Child {
 async fn queued_sms_are_sent_once_across_kill_9(b: Backend) {
     let Some(db) = fresh_db(b).await else { return };
     let key = key_file(db.dir());
-    let keys = vigie_storage::crypto::Keyring::load_or_create(std::path::Path::new(&key)).unwrap();
-    assert!(Command::new(BIN)
-        .args(["--db", &db.url, "migrate"])
-        .env("VIGIE_KEY_FILE", &key)
-        .status()
-        .unwrap()
-        .success());
-    let store = Arc::new(
-        vigie_storage::Db::connect(&db.url)
-            .await
-            .unwrap()
-            .with_keys(keys),
-    );
+    let store = open_store(&db.url, &key).await;
 
+    // The gateway answers like Kannel's sendsms; the outbox id is in the delivery-report URL
+    // Vigie passes with every message.
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let gateway = format!("http://{}/cgi-bin/sendsms", listener.local_addr().unwrap());
     let log: Arc<Mutex<Vec<Delivery>>> = Arc::default();
-    tokio::spawn(sms_gateway(listener, store.clone(), log.clone()));
+    let outbox_id = |head: &str| -> i64 {
+        let target = head.split_whitespace().nth(1).unwrap_or("/");
+        let url = reqwest::Url::parse(&format!("http://gateway{target}")).unwrap();
+        let dlr = url.query_pairs().find(|(k, _)| k == "dlr-url").map(|(_, v)| v.to_string()).expect("Vigie passes a dlr-url");
+        reqwest::Url::parse(&dlr).unwrap().query_pairs().find(|(k, _)| k == "out").unwrap().1.parse().unwrap()
+    };
+    let sms = Receiving {
+        id_of: outbox_id,
+        recorded: "SELECT COUNT(*) FROM sms_outbox WHERE id = $1 AND status = 'sent'",
+        status: "202 Accepted",
+        body: "0: Accepted for delivery",
+    };
+    tokio::spawn(receiver(listener, store.clone(), log.clone(), sms));
+    let env = [
+        ("VIGIE_SMS_SENDSMS_URL", gateway.as_str()),
+        ("VIGIE_SMS_USER", "vigie"),
+        ("VIGIE_SMS_PASSWORD", "crash-test"),
+        ("VIGIE_SMS_KEY", "crash-dlr-key"),
+    ];
 
-    let seed = std::env::var("VIGIE_CRASH_SEED")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(20261123u64);
-    let mut rng = Lcg(seed);
+    let seed = seed();
     let queued: Arc<Mutex<Vec<i64>>> = Arc::default();
     let phone = vigie_domain::phone::Phone::parse("+22376000001").unwrap();
     let kills = 20;
-    for round in 0..kills {
-        let mut child = start_with_gateway(&db.url, &key, &gateway);
-        // Messages keep arriving while the server runs (from this process: on SQLite a second
-        // writer on the same file, as an alert raised by `vigie` on the command line would be).
-        let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
-        let producer = {
-            let (store, queued, stop, phone) =
-                (store.clone(), queued.clone(), stop.clone(), phone.clone());
-            tokio::spawn(async move {
-                let mut i = 0;
-                while !stop.load(std::sync::atomic::Ordering::SeqCst) {
-                    let mut tx = store.begin().await.unwrap();
-                    let id = vigie_storage::sms::queue(
-                        &mut tx,
-                        &store,
-                        &phone,
-                        &format!("Vigie : message {round}-{i}"),
-                        "crash_test",
-                        None,
-                    )
+    // Messages keep arriving while the server runs (from this process: on SQLite a second
+    // writer on the same file, as an alert raised by `vigie` on the command line would be).
+    kill_rounds(kills, &mut Lcg(seed), || start_with(&db.url, &key, &env), |round, _base, stop| {
+        let (store, queued, phone) = (store.clone(), queued.clone(), phone.clone());
+        async move {
+            let mut i = 0;
+            while !stop.load(std::sync::atomic::Ordering::SeqCst) {
+                let mut tx = store.begin().await.unwrap();
+                let id = vigie_storage::sms::queue(&mut tx, &store, &phone, &format!("Vigie : message {round}-{i}"), "crash_test", None)
                     .await
                     .unwrap();
-                    tx.commit().await.unwrap();
-                    queued.lock().unwrap().push(id);
-                    i += 1;
-                    tokio::time::sleep(std::time::Duration::from_millis(8)).await;
-                }
-            })
-        };
-        tokio::time::sleep(std::time::Duration::from_millis(80 + rng.next(400))).await;
-        child.kill().unwrap(); // SIGKILL
-        child.wait().unwrap();
-        stop.store(true, std::sync::atomic::Ordering::SeqCst);
-        producer.await.unwrap();
-    }
-    // A last start drains the queue: jobs a killed process had claimed come back when their
-    // lease (60 s) runs out.
-    let mut child = start_with_gateway(&db.url, &key, &gateway);
-    let queued = queued.lock().unwrap().clone();
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(240);
-    loop {
-        let left: i64 = vigie_storage::run!(&store.read, c => sqlx::query_scalar("SELECT COUNT(*) FROM sms_outbox WHERE status <> 'sent'").fetch_one(c).await.unwrap());
-        if left == 0 {
-            break;
+                tx.commit().await.unwrap();
+                queued.lock().unwrap().push(id);
+                i += 1;
+                tokio::time::sleep(std::time::Duration::from_millis(8)).await;
+            }
         }
-        assert!(
-            std::time::Instant::now() < deadline,
-            "{left} messages still unsent after the final restart"
-        );
-        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
-    }
-    // Let the gateway's last records settle, then stop.
-    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    })
+    .await;
+    // A last start drains the queue.
+    let (mut child, _) = start_with(&db.url, &key, &env);
+    drain(&store, "SELECT COUNT(*) FROM sms_outbox WHERE status <> 'sent'", "messages").await;
     child.kill().unwrap();
     child.wait().unwrap();
 
+    let queued = queued.lock().unwrap().clone();
     let log = log.lock().unwrap();
-    let mut times: std::collections::HashMap<i64, usize> = Default::default();
-    for d in log.iter() {
-        *times.entry(d.outbox_id).or_default() += 1;
-    }
-    let missing: Vec<&i64> = queued.iter().filter(|id| !times.contains_key(id)).collect();
-    assert!(
-        missing.is_empty(),
-        "{} queued messages never reached the gateway, e.g. {:?}",
-        missing.len(),
-        &missing[..missing.len().min(5)]
-    );
-    let after_record: Vec<i64> = log
-        .iter()
-        .filter(|d| d.already_sent)
-        .map(|d| d.outbox_id)
-        .collect();
-    assert!(
-        after_record.is_empty(),
-        "sent again after the acknowledgement was recorded: {after_record:?}"
-    );
+    let figures = at_least_once(&queued, &log, "queued messages");
     let stored: i64 = vigie_storage::run!(&store.read, c => sqlx::query_scalar("SELECT COUNT(*) FROM sms_outbox").fetch_one(c).await.unwrap());
-    assert_eq!(
-        stored as usize,
-        queued.len(),
-        "every committed message is in the outbox"
-    );
-    assert!(
-        queued.len() >= 100,
-        "the load really ran ({} queued)",
-        queued.len()
-    );
-    let duplicated = times.values().filter(|n| **n > 1).count();
-    let extra: usize = times.values().map(|n| n - 1).sum();
-    let mut windows: Vec<f64> = log.iter().filter_map(|d| d.ack_to_record_ms).collect();
-    windows.sort_by(|a, b| a.partial_cmp(b).unwrap());
-    let pct = |p: f64| {
-        windows
-            .get(((windows.len() as f64 - 1.0) * p).round() as usize)
-            .copied()
-            .unwrap_or(f64::NAN)
+    assert_eq!(stored as usize, queued.len(), "every committed message is in the outbox");
+    assert!(queued.len() >= 100, "the load really ran ({} queued)", queued.len());
+    eprintln!("outbound crash test ({b:?}, seed {seed}): {kills} kills, SMS: {figures}");
+    store.close().await;
+}
+
+/// Outbound webhooks under SIGKILL: a webhook subscribed to `report.created` points at a
+/// receiver on loopback; reports come in through the API while the server delivers, and the
+/// server is killed at 20 seeded random moments. At the end every delivery queued (one per
+/// stored report, each acknowledged report among them) reached the receiver at least once,
+/// signed, and none arrived after the database recorded it as delivered (its job done); the
+/// duplicates and the answer → record window are reported.
+async fn webhook_deliveries_are_sent_once_across_kill_9(b: Backend) {
+    let Some(db) = fresh_db(b).await else { return };
+    let key = key_file(db.dir());
+    let store = open_store(&db.url, &key).await;
+    let token = relais(&db.url, &key);
+
+    // The receiver: the delivery id is the `X-Vigie-Delivery` header (the job id).
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/hooks/vigie", listener.local_addr().unwrap());
+    let log: Arc<Mutex<Vec<Delivery>>> = Arc::default();
+    let delivery_id = |head: &str| -> i64 {
+        head.lines()
+            .find_map(|l| l.split_once(':').filter(|(k, _)| k.eq_ignore_ascii_case("x-vigie-delivery")).map(|(_, v)| v.trim().parse().unwrap()))
+            .expect("Vigie sends X-Vigie-Delivery")
     };
-    eprintln!(
-        "outbound crash test ({b:?}, seed {seed}): {kills} kills, {} queued, {} deliveries, {} sent twice or more ({extra} extra), 0 after a recorded ack; gateway answer → recorded sent: median {:.1} ms, p99 {:.1} ms, max {:.1} ms over {} sends",
-        queued.len(),
-        log.len(),
-        duplicated,
-        pct(0.5),
-        pct(0.99),
-        pct(1.0),
-        windows.len()
-    );
+    let hook = Receiving {
+        id_of: delivery_id,
+        recorded: "SELECT COUNT(*) FROM jobs WHERE id = $1 AND done_at IS NOT NULL",
+        status: "200 OK",
+        body: "ok",
+    };
+    tokio::spawn(receiver(listener, store.clone(), log.clone(), hook));
+    let area = vigie_domain::area::AreaCode::parse("ML").unwrap();
+    let (_, secret) = vigie_storage::webhooks::create(&store, &url, &["report.created".to_string()], &area, &vigie_storage::audit::Actor::system("crash-test"))
+        .await
+        .unwrap();
+
+    let seed = seed();
+    let acked: Arc<Mutex<Vec<i64>>> = Arc::default();
+    let http = reqwest::Client::builder().timeout(std::time::Duration::from_secs(5)).pool_max_idle_per_host(0).build().unwrap();
+    let kills = 20;
+    kill_rounds(kills, &mut Lcg(seed), || start(&db.url, &key), |round, base, stop| {
+        let (http, token, acked) = (http.clone(), token.clone(), acked.clone());
+        async move {
+            let mut writers = Vec::new();
+            for w in 0..2 {
+                let (http, token, acked, stop, base) = (http.clone(), token.clone(), acked.clone(), stop.clone(), base.clone());
+                writers.push(tokio::spawn(async move {
+                    let mut i = 0;
+                    while !stop.load(std::sync::atomic::Ordering::SeqCst) {
+                        let k = format!("hook-{round}-{w}-{i}");
+                        i += 1;
+                        if let Ok(r) = post_report(&http, &base, &token, &k, "ML-5-KORO").await {
+                            if r.status().is_success() {
+                                if let Ok(v) = r.json::<serde_json::Value>().await {
+                                    acked.lock().unwrap().push(v["report_id"].as_i64().unwrap());
+                                }
+                            }
+                        }
+                        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+                    }
+                }));
+            }
+            for w in writers {
+                w.await.unwrap();
+            }
+        }
+    })
+    .await;
+    let (mut child, _) = start(&db.url, &key);
+    drain(&store, "SELECT COUNT(*) FROM jobs WHERE queue = 'webhook' AND done_at IS NULL", "webhook deliveries").await;
+    child.kill().unwrap();
+    child.wait().unwrap();
+
+    let jobs: Vec<i64> = vigie_storage::run!(&store.read, c => sqlx::query_scalar("SELECT id FROM jobs WHERE queue = 'webhook' ORDER BY id").fetch_all(c).await.unwrap());
+    let failed: i64 = vigie_storage::run!(&store.read, c => sqlx::query_scalar("SELECT COUNT(*) FROM jobs WHERE queue = 'webhook' AND failed_at IS NOT NULL").fetch_one(c).await.unwrap());
+    assert_eq!(failed, 0, "no delivery given up");
+    let reports: Vec<i64> = vigie_storage::run!(&store.read, c => sqlx::query_scalar("SELECT id FROM reports").fetch_all(c).await.unwrap());
+    assert_eq!(jobs.len(), reports.len(), "one delivery queued per stored report");
+    let log = log.lock().unwrap();
+    let figures = at_least_once(&jobs, &log, "webhook deliveries");
+    // What arrived is the report it announces, signed with the webhook's secret.
+    let mut announced = HashSet::new();
+    for d in log.iter() {
+        let sig = d.head.lines().find_map(|l| l.split_once(':').filter(|(k, _)| k.eq_ignore_ascii_case("x-vigie-signature")).map(|(_, v)| v.trim().to_string()));
+        assert_eq!(sig.as_deref(), Some(vigie_server::workers::signature(&secret, &d.body).as_str()), "delivery {} is signed", d.id);
+        let v: serde_json::Value = serde_json::from_slice(&d.body).unwrap();
+        assert_eq!(v["event"], "report.created");
+        announced.insert(v["data"]["id"].as_i64().unwrap());
+    }
+    let acked = acked.lock().unwrap().clone();
+    let unannounced: Vec<&i64> = reports.iter().chain(&acked).filter(|id| !announced.contains(id)).collect();
+    assert!(unannounced.is_empty(), "reports never announced: {unannounced:?}");
+    assert!(acked.len() >= 100, "the load really ran ({} reports acknowledged)", acked.len());
+    eprintln!("outbound crash test ({b:?}, seed {seed}): {kills} kills, {} reports acknowledged, {} stored, webhooks: {figures}", acked.len(), reports.len());
     store.close().await;
 }
 
@@ -498,34 +618,9 @@ async fn queued_sms_are_sent_once_across_kill_9(b: Backend) {
 async fn a_cli_import_while_the_server_writes(b: Backend) {
     let Some(db) = fresh_db(b).await else { return };
     let key = key_file(db.dir());
-    let areas = std::fs::read_to_string(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../data/demo/areas.csv"
-    ))
-    .unwrap();
+    let token = relais(&db.url, &key);
+    let areas = std::fs::read_to_string(AREAS).unwrap();
     let csv = db.dir().join("zones.csv");
-    std::fs::write(&csv, &areas).unwrap();
-    let run = |args: &[&str]| {
-        Command::new(BIN)
-            .arg("--db")
-            .arg(&db.url)
-            .args(args)
-            .env("VIGIE_KEY_FILE", &key)
-            .output()
-            .unwrap()
-    };
-    assert!(run(&["import", "areas", csv.to_str().unwrap()])
-        .status
-        .success());
-    let out = run(&[
-        "user", "add", "relais", "--role", "analyst", "--area", "ML", "--token",
-    ]);
-    let token = String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .last()
-        .unwrap()
-        .trim()
-        .to_string();
     let (mut child, base) = start(&db.url, &key);
 
     let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
@@ -550,8 +645,7 @@ async fn a_cli_import_while_the_server_writes(b: Backend) {
             while !stop.load(std::sync::atomic::Ordering::SeqCst) {
                 let k = format!("writer-{w}-{i}");
                 i += 1;
-                let body = serde_json::json!({"category": "displacement", "text": format!("déplacement {k}"), "occurred_at": chrono::Utc::now(), "area_code": "ML-5-KORO", "idempotency_key": k});
-                let r = http.post(format!("{base}/api/v1/reports")).bearer_auth(&token).json(&body).send().await.unwrap();
+                let r = post_report(&http, &base, &token, &k, "ML-5-KORO").await.unwrap();
                 if r.status().is_success() {
                     acked.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
                 } else {
@@ -577,7 +671,7 @@ async fn a_cli_import_while_the_server_writes(b: Backend) {
             })
             .collect();
         std::fs::write(&csv, renamed).unwrap();
-        let o = run(&["import", "areas", csv.to_str().unwrap()]);
+        let o = vigie(&db.url, &key, &["import", "areas", csv.to_str().unwrap()]);
         assert!(
             o.status.success(),
             "import {round} failed while the server wrote: {}",

@@ -25,6 +25,10 @@ const STRANGER_PHONE: &str = "+22366554433";
 const CITIZEN_NAME: &str = "Aminata Dembélé";
 const OFFICIAL_NAME: &str = "Commissaire Ibrahim Zerbo";
 const FACTS: &str = "Le chef de poste de Zorokoro exige cinq mille francs";
+const QUESTION: &str = "Avez-vous vu Sekou Sidibe-Q2 ?";
+const ANSWER: &str = "Oui Ramata Sow-R2 etait la";
+const PROTECTED_TEXT: &str = "Le sergent Modibo Keita-P2 a battu un passant";
+const LEGACY_SMS: &str = "Message ancien de Hawa Traore-L9";
 
 both_backends!(secrets_stay_out_of_logs_and_raw_dumps, key_rotation_reseals_every_value, backup_during_writes_is_a_consistent_snapshot);
 
@@ -116,6 +120,12 @@ fn assert_absent(haystack: &[u8], needles: &[(&str, String)], place: &str) {
 async fn secrets_stay_out_of_logs_and_raw_dumps(b: Backend) {
     let Some(env) = Env::new(b).await else { return };
     let token = env.setup();
+    // An SMS an older version stored in clear (before texts were sealed): `vigie serve` seals it at start-up.
+    let keys = vigie_storage::crypto::Keyring::parse(&std::fs::read_to_string(&env.key_file).unwrap()).unwrap();
+    let db = vigie_storage::Db::connect(&env.db.url).await.unwrap();
+    vigie_storage::run!(&db.write, c => { sqlx::query("INSERT INTO sms_inbox (gateway_id, from_sealed, from_index, text, kind, received_at) VALUES ('legacy-1', $1, $2, $3, 'unparsed', $4)")
+        .bind(keys.seal(STRANGER_PHONE.as_bytes(), "sms_inbox.phone")).bind(keys.blind_index("phone", STRANGER_PHONE)).bind(LEGACY_SMS).bind(chrono::Utc::now()).execute(c).await.unwrap(); });
+    db.close().await;
     let log = env.db.dir().join("server.log");
     let srv = serve(&env, &log);
     let http = reqwest::Client::new();
@@ -170,6 +180,28 @@ async fn secrets_stay_out_of_logs_and_raw_dumps(b: Backend) {
         .await
         .unwrap();
     let alert = rep["alert_id"].as_i64().expect("alert");
+    // The stranger's SMS report: an analyst's question goes out by SMS, the answer comes back by SMS.
+    let reports: Value = http.get(url("/api/v1/reports?q=attaque")).bearer_auth(&token).send().await.unwrap().json().await.unwrap();
+    let by_sms = reports["items"].as_array().unwrap().iter().find(|r| r["reporter_kind"] == "anonymous").expect("the stranger's report")["id"].as_i64().unwrap();
+    let res = http.post(url(&format!("/api/v1/reports/{by_sms}/messages"))).bearer_auth(&token).json(&json!({"body": QUESTION})).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::CREATED, "{}", res.text().await.unwrap());
+    let res = http.get(url("/sms/kannel/inbound")).query(&[("from", STRANGER_PHONE), ("text", ANSWER), ("id", "k9"), ("key", SMS_KEY)]).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    // A protected report (abuse by security forces): its text is sealed.
+    let res = http
+        .post(url("/api/v1/reports"))
+        .bearer_auth(&token)
+        .json(&json!({"category": "security_forces_abuse", "text": PROTECTED_TEXT, "occurred_at": "2026-11-20T06:40:00Z", "area_code": "ML-5-KORO", "idempotency_key": "s-2"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let protected = res.json::<Value>().await.unwrap()["report_id"].as_i64().unwrap();
+    // The authorised user reads them all.
+    let thread = http.get(url(&format!("/api/v1/reports/{by_sms}/messages"))).bearer_auth(&token).send().await.unwrap().text().await.unwrap();
+    assert!(thread.contains(QUESTION) && thread.contains(ANSWER), "{thread}");
+    let shown: Value = http.get(url(&format!("/api/v1/reports/{protected}"))).bearer_auth(&token).send().await.unwrap().json().await.unwrap();
+    assert_eq!(shown["text"], PROTECTED_TEXT);
     let res = http.post(url(&format!("/api/v1/alerts/{alert}/commands"))).bearer_auth(&token).json(&json!({"command": "raise"})).send().await.unwrap();
     assert_eq!(res.status(), StatusCode::OK, "{}", res.text().await.unwrap());
     // Let the workers try the dead gateway and the dead webhook (they log their errors).
@@ -225,7 +257,16 @@ async fn secrets_stay_out_of_logs_and_raw_dumps(b: Backend) {
     let in_db: Vec<(&str, String)> = needles.into_iter().filter(|(w, _)| *w != "the responder's phone").collect();
     let mut in_db = in_db;
     in_db.push(("the facts of the denunciation", "Zorokoro exige".to_string()));
+    in_db.push(("the analyst's question", "Sidibe-Q2".to_string()));
+    in_db.push(("the reporter's SMS answer", "Sow-R2".to_string()));
+    in_db.push(("a protected report's text", "Keita-P2".to_string()));
+    in_db.push(("an SMS stored in clear by an older version", "Traore-L9".to_string()));
     assert_absent(&raw, &in_db, "the raw database");
+    // The old SMS was sealed at start-up, and opens.
+    let db = vigie_storage::Db::connect(&env.db.url).await.unwrap();
+    let text: String = vigie_storage::run!(&db.read, c => sqlx::query_scalar("SELECT text FROM sms_inbox WHERE gateway_id = 'legacy-1'").fetch_one(c).await.unwrap());
+    assert_eq!(keys.open_string(&text, "sms_inbox.text").unwrap(), LEGACY_SMS);
+    db.close().await;
 }
 
 async fn key_rotation_reseals_every_value(b: Backend) {
@@ -252,13 +293,18 @@ async fn key_rotation_reseals_every_value(b: Backend) {
     assert_eq!(res.status(), StatusCode::OK);
     let hook = http.post(url("/api/v1/webhooks")).bearer_auth(&token).json(&json!({"url": "http://127.0.0.1:9/hook", "events": ["alert.raised"], "area_code": "ML"})).send().await.unwrap();
     assert_eq!(hook.status(), StatusCode::CREATED);
+    // A directory entry's contacts are sealed too (they were missed by rotation once).
+    let entry = json!({"full_name": "Rokia Touré", "sex": "F", "age_group": "adult", "area_code": "ML-7", "expertise": "gender",
+                       "phone": "+22376000001", "email": "rokia@example.org"});
+    let res = http.post(url("/api/v1/directory")).bearer_auth(&token).json(&entry).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::CREATED, "{}", res.text().await.unwrap());
     drop(srv);
 
     let old_text = std::fs::read_to_string(&env.key_file).unwrap();
     let old = vigie_storage::crypto::Keyring::parse(&old_text).unwrap();
     let db = vigie_storage::Db::connect(&env.db.url).await.unwrap().with_keys(old.clone());
     let before = vigie_storage::rotation::stale_count(&db, &old.rotated()).await.unwrap();
-    assert!(before >= 4, "sealed values to rotate: {before}");
+    assert!(before >= 6, "sealed values to rotate: {before}");
     db.close().await;
 
     let o = env.run(&["key", "rotate"], None);

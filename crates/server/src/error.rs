@@ -139,7 +139,7 @@ pub struct LineProblem {
     pub detail: String,
 }
 
-fn render(e: &ApiError, lang: Lang) -> Response {
+pub(crate) fn render(e: &ApiError, lang: Lang) -> Response {
     let key = serde_json::to_value(&e.msg).ok().and_then(|v| v.get("key").and_then(|k| k.as_str()).map(str::to_string)).unwrap_or_default();
     let title = e.status.canonical_reason().unwrap_or("Error").to_string();
     let p = Problem {
@@ -215,20 +215,29 @@ where
 {
     type Rejection = ApiError;
     async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
-        use axum::extract::rejection::JsonRejection;
-        match axum::Json::<T>::from_request(req, state).await {
-            Ok(axum::Json(v)) => Ok(ApiJson(v)),
-            Err(JsonRejection::MissingJsonContentType(_)) => Err(Msg::UnsupportedMediaType.into()),
-            Err(JsonRejection::JsonDataError(e)) => {
-                let (field, reason) = json_error_field(&e.body_text());
-                let mut err = ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, Msg::InvalidJson { reason });
-                err.field = field;
-                Err(err)
-            }
-            Err(JsonRejection::JsonSyntaxError(e)) => Err(ApiError::new(StatusCode::BAD_REQUEST, Msg::InvalidJson { reason: e.body_text() })),
-            Err(JsonRejection::BytesRejection(e)) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => Err(ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, Msg::BodyTooLarge { max_bytes: 0 })),
-            Err(e) => Err(ApiError::new(e.status(), Msg::InvalidJson { reason: e.body_text() })),
+        axum::Json::<T>::from_request(req, state).await.map(|axum::Json(v)| ApiJson(v)).map_err(json_rejection)
+    }
+}
+
+/// What [`ApiJson`] does with a body once its content type was checked and its bytes read:
+/// the entry point of the `api_body` fuzz target (see [`crate::fuzz`]).
+pub fn decode_json<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    axum::Json::<T>::from_bytes(bytes).map(|axum::Json(v)| v).map_err(json_rejection)
+}
+
+fn json_rejection(e: axum::extract::rejection::JsonRejection) -> ApiError {
+    use axum::extract::rejection::JsonRejection;
+    match e {
+        JsonRejection::MissingJsonContentType(_) => Msg::UnsupportedMediaType.into(),
+        JsonRejection::JsonDataError(e) => {
+            let (field, reason) = json_error_field(&e.body_text());
+            let mut err = ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, Msg::InvalidJson { reason });
+            err.field = field;
+            err
         }
+        JsonRejection::JsonSyntaxError(e) => ApiError::new(StatusCode::BAD_REQUEST, Msg::InvalidJson { reason: e.body_text() }),
+        JsonRejection::BytesRejection(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, Msg::BodyTooLarge { max_bytes: 0 }),
+        e => ApiError::new(e.status(), Msg::InvalidJson { reason: e.body_text() }),
     }
 }
 

@@ -11,6 +11,8 @@ pub mod ops;
 pub mod openrosa;
 pub mod sms;
 pub mod workers;
+#[doc(hidden)]
+pub mod fuzz;
 pub mod web;
 // Streaming XLSX exports (issue 11).
 pub mod xlsx_stream;

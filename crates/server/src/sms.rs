@@ -163,7 +163,7 @@ pub async fn handle_inbound(s: &AppState, q: &Inbound) -> StoreResult<Option<Str
             match reports::open_question_for_phone(&s.db, &from, now).await? {
                 Some(report_id) => {
                     let mut tx = s.db.begin().await?;
-                    reports::record_answer(&mut tx, report_id, raw, now).await?;
+                    reports::record_answer(&mut tx, &s.db, report_id, raw, now).await?;
                     vigie_storage::sms::link_inbound_report(&mut tx, inbox_id, report_id).await?;
                     tx.commit().await?;
                     SmsMsg::ReplyInfoReceived { reference: reports::get(&s.db, report_id).await?.reference }

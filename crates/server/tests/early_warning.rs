@@ -25,7 +25,7 @@ fn report(cat: &str, area: &str, text: &str, minutes_ago: i64) -> Value {
 async fn outbox(app: &TestApp, alert: i64) -> Vec<(String, String)> {
     let rows: Vec<(String, String)> = vigie_storage::run!(&app.db.read, c => sqlx::query_as("SELECT to_sealed, text FROM sms_outbox WHERE alert_id = $1 ORDER BY id").bind(alert).fetch_all(c).await.unwrap());
     let keys = app.db.keys().unwrap();
-    rows.into_iter().map(|(to, text)| (keys.open_string(&to, "sms_outbox.phone").unwrap(), text)).collect()
+    rows.into_iter().map(|(to, text)| (keys.open_string(&to, "sms_outbox.phone").unwrap(), keys.open_string(&text, "sms_outbox.text").unwrap())).collect()
 }
 
 async fn a_report_goes_through_every_state_to_an_outcome(b: Backend) {

@@ -110,6 +110,7 @@ async fn merging_moves_every_report_and_the_alert_follows(b: Backend) {
     app.advance(Duration::minutes(31));
     assert_eq!(vigie_storage::alerts::escalate_due(&app.db, app.now()).await.unwrap(), 1);
     let sms: Vec<String> = vigie_storage::run!(&app.db.read, c => sqlx::query_scalar("SELECT text FROM sms_outbox WHERE alert_id = $1 ORDER BY id").bind(e1).fetch_all(c).await.unwrap());
+    let sms: Vec<String> = sms.iter().map(|t| app.db.keys().unwrap().open_string(t, "sms_outbox.text").unwrap()).collect();
     assert_eq!(sms.len(), 2, "{sms:?}");
     assert!(sms[1].starts_with("ESCALADE"), "{sms:?}");
     // A responder answering the absorbed alert's number reaches the merged event.

@@ -134,7 +134,9 @@ pub async fn latest_reports(db: &Db, scope: &[AreaPath], see_unplaced: bool, n: 
     // Protected reports (routed to protected cases) never appear in the open feed.
     let wher = format!("{wher} AND NOT {}", crate::reports::PROTECTED_SQL);
     let sql = format!("SELECT {} FROM reports WHERE {wher} ORDER BY received_at DESC, id DESC LIMIT {}", crate::reports::VIEW_COLS, n.clamp(1, 500));
-    Ok(run!(&db.replica, c => bind_args!(sqlx::query_as(&sql), &args).fetch_all(c).await?))
+    let rows: Vec<crate::reports::ReportView> = run!(&db.replica, c => bind_args!(sqlx::query_as(&sql), &args).fetch_all(c).await?);
+    // A report filed protected and since moved out of protection keeps its text sealed.
+    rows.into_iter().map(|r| crate::reports::opened(db, r)).collect()
 }
 
 /// Reports received since `since` in scope (the dashboard's "today"): an index range scan.
@@ -244,7 +246,7 @@ pub async fn stream_reports(
             let mut rows = q.fetch(c);
             let mut batch = Vec::with_capacity(1000);
             while let Some(r) = rows.try_next().await? {
-                batch.push(r);
+                batch.push(crate::reports::opened(&db, r)?);
                 if batch.len() == 1000 && sink.send(Ok(std::mem::take(&mut batch))).await.is_err() {
                     return Ok(());
                 }

@@ -724,7 +724,8 @@ pub async fn open_from_report(db: &Db, report_id: i64, desk_org_id: Option<i64>,
     }
     let r: Option<ReportRow> = run!(&db.read, c => sqlx::query_as("SELECT reference, category_code, alert_id, text, area_code, place_name, occurred_at FROM reports WHERE id = $1")
         .bind(report_id).fetch_optional(c).await?);
-    let r = r.ok_or(StoreError::NotFound)?;
+    let mut r = r.ok_or(StoreError::NotFound)?;
+    r.text = crate::reports::open_text(db, &r.reference, &r.text)?;
     if r.category_code != "security_forces_abuse" || r.alert_id.is_some() {
         return Err(Invalid::new("report_id", Msg::Conflict).into());
     }

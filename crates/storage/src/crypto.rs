@@ -148,6 +148,34 @@ impl Keyring {
         String::from_utf8(self.open(sealed, context)?).map_err(|_| CryptoError::Malformed)
     }
 
+    /// The ids of the keys of this keyring, newest first (alphanumeric, checked by [`Keyring::parse`]).
+    pub fn ids(&self) -> impl Iterator<Item = &str> {
+        self.keys.iter().map(|(id, _)| id.as_str())
+    }
+
+    /// Is `stored` a value sealed by this keyring (`v1.<one of its key ids>.<base64 of a nonce
+    /// and a tag at least>`)? For columns sealed after rows were written in clear (SMS texts,
+    /// reporter threads, protected reports' text): such a column may hold both until the
+    /// start-up pass ([`crate::rotation::seal_clear`]) has sealed the older rows, and
+    /// `reports.text` keeps non-protected reports' text in clear for good.
+    pub fn is_sealed(&self, stored: &str) -> bool {
+        let mut parts = stored.splitn(3, '.');
+        match (parts.next(), parts.next(), parts.next()) {
+            (Some("v1"), Some(id), Some(b64)) => self.keys.iter().any(|(k, _)| k == id) && B64.decode(b64).is_ok_and(|b| b.len() >= 24 + 16),
+            _ => false,
+        }
+    }
+
+    /// Opens a value of a column that may also hold clear text (see [`Keyring::is_sealed`]):
+    /// a sealed value is opened (and refused if altered), anything else is returned as it is.
+    pub fn open_text(&self, stored: &str, context: &str) -> Result<String, CryptoError> {
+        if self.is_sealed(stored) {
+            self.open_string(stored, context)
+        } else {
+            Ok(stored.to_string())
+        }
+    }
+
     /// A keyed hash for looking up an encrypted value by equality (a phone number) without
     /// storing it in clear. Uses the oldest key, so rotation does not change the index.
     pub fn blind_index(&self, purpose: &str, value: &str) -> String {
@@ -239,6 +267,23 @@ mod tests {
         assert!(k.open(&t, "case.victim:7").is_err());
         assert!(matches!(Keyring::generate().open(&s, "case.victim:7"), Err(CryptoError::UnknownKey(_))));
         assert!(matches!(k.open("garbage", "x"), Err(CryptoError::Malformed)));
+    }
+
+    #[test]
+    fn open_text_opens_sealed_values_and_passes_clear_ones() {
+        let k = Keyring::generate();
+        let s = k.seal("Réponse de Bintou".as_bytes(), "sms_inbox.text");
+        assert!(k.is_sealed(&s));
+        assert_eq!(k.open_text(&s, "sms_inbox.text").unwrap(), "Réponse de Bintou");
+        assert!(k.open_text(&s, "sms_outbox.text").is_err(), "bound to its column");
+        for clear in ["Réponse de Bintou", "", "v1.", "v1.abc.def", &format!("v1.{}.court", k.current_id()), &s.replacen("v1.", "v2.", 1)] {
+            assert!(!k.is_sealed(clear), "{clear}");
+            assert_eq!(k.open_text(clear, "sms_inbox.text").unwrap(), clear);
+        }
+        // Sealed under a key of another keyring: not ours, so taken as text (it opens nowhere anyway).
+        assert!(!k.is_sealed(&Keyring::generate().seal(b"x", "c")));
+        assert!(k.rotated().is_sealed(&s), "older keys still recognise their values");
+        assert_eq!(k.rotated().ids().nth(1), Some(k.current_id()));
     }
 
     #[test]

@@ -250,7 +250,8 @@ pub async fn split(db: &Db, event: i64, report_ids: &[i64], actor: &Actor, now: 
     let category = CategoryCode::parse(&first.category_code).map_err(|m| StoreError::Other(format!("{m:?}")))?;
     let reported_at = taken.iter().map(|r| r.received_at).min().unwrap_or(now);
     let path = first.area_path.clone().unwrap_or_default();
-    let title: String = first.text.chars().take(120).collect();
+    // A sealed text (a report of a category made protected since) stays out of the title, which is in clear.
+    let title: String = if db.keys()?.is_sealed(&first.text) { String::new() } else { first.text.chars().take(120).collect() };
     let title = if title.trim().is_empty() { category.as_str().to_string() } else { title };
     let new_id: i64 = run_tx!(&mut tx, c => sqlx::query_scalar(
         "INSERT INTO alerts (category_code, severity, area_code, area_path, state, title, reported_at, doc, updated_at) VALUES ($1,$2,$3,$4,'reported',$5,$6,'{}',$7) RETURNING id"

@@ -1,9 +1,15 @@
 //! ODK forms and submissions. A form's XForm is kept byte for byte (phones download it and
 //! compare its hash); a submission is stored whole, once per instanceID, before anything is
 //! derived from it, so a submission that cannot become a report is still kept.
+//!
+//! A submission is sealed at rest (a focal point's answers, photos, voice notes): its XML and
+//! files as report attachments are, under the keyring's "submissions" sub-key and bound to the
+//! submission; its parsed data with the keyring. `submissions.sealed` tells these rows from
+//! those stored in clear by older versions, which [`crate::rotation::seal_clear`] seals at start-up.
 
 use crate::audit::{self, Actor};
-use crate::{run, run_tx, Db, StoreError, StoreResult};
+use crate::crypto::{open_with, seal_with, Keyring};
+use crate::{run, run_tx, Db, StoreError, StoreResult, Tx};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use vigie_domain::area::{AreaCode, AreaPath};
@@ -122,6 +128,28 @@ pub async fn xml_of(db: &Db, form_id: &str, version: Option<&str>) -> StoreResul
     Ok((get(db, id).await?, xml))
 }
 
+pub(crate) const SUBKEY: &str = "submissions";
+
+pub(crate) fn xml_context(instance_id: &str) -> String {
+    format!("submissions.xml:{instance_id}")
+}
+
+pub(crate) fn data_context(instance_id: &str) -> String {
+    format!("submissions.data:{instance_id}")
+}
+
+pub(crate) fn file_context(submission_id: i64, sha256: &str) -> String {
+    format!("submission_attachments.bytes:{submission_id}:{sha256}")
+}
+
+/// A submission's XML as stored (sealed, or clear in a row from before sealing), opened.
+fn open_xml(keys: &Keyring, id: i64, instance_id: &str, stored: Vec<u8>, sealed: bool) -> StoreResult<Vec<u8>> {
+    if !sealed {
+        return Ok(stored);
+    }
+    open_with(&keys.subkey(SUBKEY), &stored, &xml_context(instance_id)).map_err(|e| StoreError::Other(format!("submission {id}: {e}")))
+}
+
 pub struct NewAttachment {
     pub file_name: String,
     pub content_type: String,
@@ -152,10 +180,14 @@ pub async fn store_submission(
     if let Some(id) = existing {
         return Ok(Stored::Duplicate(id));
     }
+    let keys = db.keys()?;
+    let subkey = keys.subkey(SUBKEY);
+    let sealed_xml = seal_with(&subkey, xml, &xml_context(instance_id));
+    let sealed_data = keys.seal(data.to_string().as_bytes(), &data_context(instance_id));
     let mut tx = db.begin().await?;
     let inserted: Result<i64, sqlx::Error> = run_tx!(&mut tx, c => sqlx::query_scalar(
-        "INSERT INTO submissions (form_pk, instance_id, xml, data, warnings, area_code, submitted_by, received_at) VALUES ($1,$2,$3,$4,$5,$6,$7,$8) RETURNING id"
-    ).bind(form_pk).bind(instance_id).bind(xml).bind(data.to_string()).bind(warnings.to_string()).bind(area).bind(submitted_by).bind(now).fetch_one(&mut **c).await);
+        "INSERT INTO submissions (form_pk, instance_id, xml, data, warnings, area_code, submitted_by, received_at, sealed) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,TRUE) RETURNING id"
+    ).bind(form_pk).bind(instance_id).bind(&sealed_xml).bind(&sealed_data).bind(warnings.to_string()).bind(area).bind(submitted_by).bind(now).fetch_one(&mut **c).await);
     let id = match inserted.map_err(StoreError::from) {
         Ok(id) => id,
         Err(StoreError::Conflict(_)) => {
@@ -168,12 +200,35 @@ pub async fn store_submission(
     for f in files {
         use sha2::Digest;
         let sha = hex::encode(sha2::Sha256::digest(&f.bytes));
+        let sealed = seal_with(&subkey, &f.bytes, &file_context(id, &sha));
         run_tx!(&mut tx, c => { sqlx::query("INSERT INTO submission_attachments (submission_id, file_name, content_type, size, sha256, bytes) VALUES ($1,$2,$3,$4,$5,$6)")
-            .bind(id).bind(&f.file_name).bind(&f.content_type).bind(f.bytes.len() as i64).bind(sha).bind(&f.bytes).execute(&mut **c).await?; });
+            .bind(id).bind(&f.file_name).bind(&f.content_type).bind(f.bytes.len() as i64).bind(sha).bind(&sealed).execute(&mut **c).await?; });
     }
     audit::append(&mut tx, actor, "submission.create", "submission", &id.to_string(), serde_json::json!({"form": form_pk, "instance_id": instance_id, "files": files.len()})).await?;
     tx.commit().await?;
     Ok(Stored::New(id))
+}
+
+/// Seals the submissions stored in clear by older versions (XML, data, files), in the
+/// caller's transaction; returns how many (see [`crate::rotation::seal_clear`]).
+pub(crate) async fn seal_clear_submissions(tx: &mut Tx, keys: &Keyring) -> StoreResult<u64> {
+    let subkey = keys.subkey(SUBKEY);
+    let ids: Vec<i64> = run_tx!(&mut *tx, c => sqlx::query_scalar("SELECT id FROM submissions WHERE NOT sealed ORDER BY id").fetch_all(&mut **c).await?);
+    // One at a time: files may be megabytes each.
+    for &id in &ids {
+        let (instance, xml, data): (String, Vec<u8>, String) =
+            run_tx!(&mut *tx, c => sqlx::query_as("SELECT instance_id, xml, data FROM submissions WHERE id = $1").bind(id).fetch_one(&mut **c).await?);
+        let xml = seal_with(&subkey, &xml, &xml_context(&instance));
+        let data = keys.seal(data.as_bytes(), &data_context(&instance));
+        run_tx!(&mut *tx, c => { sqlx::query("UPDATE submissions SET xml = $2, data = $3, sealed = TRUE WHERE id = $1").bind(id).bind(&xml).bind(&data).execute(&mut **c).await?; });
+        let files: Vec<i64> = run_tx!(&mut *tx, c => sqlx::query_scalar("SELECT id FROM submission_attachments WHERE submission_id = $1 ORDER BY id").bind(id).fetch_all(&mut **c).await?);
+        for file in files {
+            let (sha, bytes): (String, Vec<u8>) = run_tx!(&mut *tx, c => sqlx::query_as("SELECT sha256, bytes FROM submission_attachments WHERE id = $1").bind(file).fetch_one(&mut **c).await?);
+            let sealed = seal_with(&subkey, &bytes, &file_context(id, &sha));
+            run_tx!(&mut *tx, c => { sqlx::query("UPDATE submission_attachments SET bytes = $2 WHERE id = $1").bind(file).bind(&sealed).execute(&mut **c).await?; });
+        }
+    }
+    Ok(ids.len() as u64)
 }
 
 pub async fn link_report(db: &Db, submission_id: i64, report_id: Option<i64>, intake_error: Option<&str>) -> StoreResult<()> {
@@ -183,7 +238,27 @@ pub async fn link_report(db: &Db, submission_id: i64, report_id: Option<i64>, in
 
 /// The raw XML of every submission of a form, oldest first (for export and tallies).
 pub async fn submission_xml(db: &Db, form_pk: i64) -> StoreResult<Vec<Vec<u8>>> {
-    Ok(run!(&db.read, c => sqlx::query_scalar("SELECT xml FROM submissions WHERE form_pk = $1 ORDER BY id").bind(form_pk).fetch_all(c).await?))
+    let rows: Vec<(i64, String, Vec<u8>, bool)> = run!(&db.read, c => sqlx::query_as("SELECT id, instance_id, xml, sealed FROM submissions WHERE form_pk = $1 ORDER BY id").bind(form_pk).fetch_all(c).await?);
+    let keys = db.keys()?;
+    rows.into_iter().map(|(id, instance, xml, sealed)| open_xml(keys, id, &instance, xml, sealed)).collect()
+}
+
+/// A file sent with a submission, opened and checked against its digest.
+pub async fn submission_file(db: &Db, submission_id: i64, file_name: &str) -> StoreResult<(String, Vec<u8>)> {
+    use sha2::Digest;
+    let r: Option<(String, String, Vec<u8>, bool)> = run!(&db.read, c => sqlx::query_as(
+        "SELECT f.content_type, f.sha256, f.bytes, s.sealed FROM submission_attachments f JOIN submissions s ON s.id = f.submission_id WHERE f.submission_id = $1 AND f.file_name = $2"
+    ).bind(submission_id).bind(file_name).fetch_optional(c).await?);
+    let (content_type, sha, stored, sealed) = r.ok_or(StoreError::NotFound)?;
+    let bytes = if sealed {
+        open_with(&db.keys()?.subkey(SUBKEY), &stored, &file_context(submission_id, &sha)).map_err(|e| StoreError::Other(format!("submission {submission_id} file: {e}")))?
+    } else {
+        stored
+    };
+    if hex::encode(sha2::Sha256::digest(&bytes)) != sha {
+        return Err(StoreError::Other(format!("submission {submission_id} file: digest mismatch")));
+    }
+    Ok((content_type, bytes))
 }
 
 /// A submission with what decides who may see it: the area it is placed in (its own, else its
@@ -200,17 +275,21 @@ pub struct SubmissionAccess {
 pub async fn submissions_with_access(db: &Db, form_pk: i64) -> StoreResult<Vec<SubmissionAccess>> {
     // `flags` and `category_code` are the report's: submissions and areas have no such columns.
     let sql = format!(
-        "SELECT s.id, s.xml, COALESCE(a.path, r.area_path) AS area_path, \
+        "SELECT s.id, s.instance_id, s.xml, s.sealed, COALESCE(a.path, r.area_path) AS area_path, \
          CASE WHEN r.id IS NULL THEN FALSE ELSE {} END AS protected \
          FROM submissions s LEFT JOIN areas a ON a.code = s.area_code LEFT JOIN reports r ON r.id = s.report_id \
          WHERE s.form_pk = $1 ORDER BY s.id",
         crate::reports::PROTECTED_SQL
     );
-    let rows: Vec<(i64, Vec<u8>, Option<String>, bool)> = run!(&db.read, c => sqlx::query_as(&sql).bind(form_pk).fetch_all(c).await?);
-    Ok(rows
-        .into_iter()
-        .map(|(id, xml, path, report_protected)| SubmissionAccess { id, xml, area_path: path.filter(|p| !p.is_empty()).map(AreaPath), report_protected })
-        .collect())
+    // id, instance id, XML as stored, sealed, area path, report protected.
+    type Row = (i64, String, Vec<u8>, bool, Option<String>, bool);
+    let rows: Vec<Row> = run!(&db.read, c => sqlx::query_as(&sql).bind(form_pk).fetch_all(c).await?);
+    let keys = db.keys()?;
+    rows.into_iter()
+        .map(|(id, instance, xml, sealed, path, report_protected)| {
+            Ok(SubmissionAccess { id, xml: open_xml(keys, id, &instance, xml, sealed)?, area_path: path.filter(|p| !p.is_empty()).map(AreaPath), report_protected })
+        })
+        .collect()
 }
 
 #[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]

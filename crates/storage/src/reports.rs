@@ -59,6 +59,8 @@ pub(crate) struct Prepared {
     report: Report,
     area_path: Option<AreaPath>,
     reference: String,
+    /// The text as stored: sealed for a protected report (see [`stored_text`]), else as given.
+    text: String,
     contact: Option<String>,
     contact_index: Option<String>,
     user_id: Option<i64>,
@@ -99,7 +101,9 @@ async fn prepare(db: &Db, input: ReportInput, sender: Sender, actor: &Actor, now
         Some(p) => (Some(keys.seal(p.as_bytes(), "reports.reporter_contact")), Some(keys.blind_index("phone", p))),
         None => (None, None),
     };
-    Ok(Prepared { report, area_path, reference: new_reference(), contact, contact_index, user_id: sender.user_id, actor: actor.clone(), now })
+    let reference = new_reference();
+    let text = stored_text(keys, &report, &reference);
+    Ok(Prepared { report, area_path, reference, text, contact, contact_index, user_id: sender.user_id, actor: actor.clone(), now })
 }
 
 /// What every report of one commit group shares: read once per group, inside its transaction.
@@ -272,7 +276,7 @@ async fn insert_reports(tx: &mut Tx, rows: &[(&Prepared, Option<i64>)]) -> Store
             for (p, alert_id) in chunk {
                 let (report, area_path) = (&p.report, &p.area_path);
                 q = q.bind(report.idempotency_key.as_str()).bind(&p.reference).bind(*alert_id).bind(p.now).bind(report.occurred_at)
-                    .bind(report.category.as_str()).bind(&report.category_given).bind(report.severity.level() as i32).bind(&report.text)
+                    .bind(report.category.as_str()).bind(&report.category_given).bind(report.severity.level() as i32).bind(&p.text)
                     .bind(report.location.area.as_ref().map(|a| a.as_str().to_string())).bind(area_path.as_ref().map(|p| p.0.clone()))
                     .bind(report.location.point.map(|p| p.0)).bind(report.location.point.map(|p| p.1)).bind(&report.location.place_name)
                     .bind(enum_str(&report.reporter)).bind(p.user_id).bind(&p.contact).bind(&p.contact_index)
@@ -293,6 +297,33 @@ async fn insert_reports(tx: &mut Tx, rows: &[(&Prepared, Option<i64>)]) -> Store
 
 fn enum_str<T: Serialize>(v: &T) -> String {
     serde_json::to_value(v).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default()
+}
+
+/// What `reports.text` holds. A protected report's text (a denunciation, a violation: never
+/// grouped into an event) is sealed, bound to the report's reference, so a dump does not show
+/// it. Other reports keep their text in clear: analysts search it (`q`) and the intake writer
+/// compares it with recent reports to group them into events, both in SQL.
+fn stored_text(keys: &crate::crypto::Keyring, report: &Report, reference: &str) -> String {
+    if report.protected {
+        keys.seal(report.text.as_bytes(), &text_context(reference))
+    } else {
+        report.text.clone()
+    }
+}
+
+pub(crate) fn text_context(reference: &str) -> String {
+    format!("reports.text:{reference}")
+}
+
+/// Opens `reports.text` as read from the database (sealed or clear, see [`stored_text`]).
+pub(crate) fn open_text(db: &Db, reference: &str, stored: &str) -> StoreResult<String> {
+    db.keys()?.open_text(stored, &text_context(reference)).map_err(|e| StoreError::Other(format!("report {reference}: text: {e}")))
+}
+
+/// A view as read from the database, its text opened.
+pub(crate) fn opened(db: &Db, mut v: ReportView) -> StoreResult<ReportView> {
+    v.text = open_text(db, &v.reference, &v.text)?;
+    Ok(v)
 }
 
 /// A random 8-character code (Crockford base 32) shown as `AB12-CD34`.
@@ -784,7 +815,7 @@ pub(crate) const VIEW_COLS: &str = concat!(
 
 pub async fn get(db: &Db, id: i64) -> StoreResult<ReportView> {
     let r: Option<ReportView> = run!(&db.read, c => sqlx::query_as(&format!("SELECT {VIEW_COLS} FROM reports WHERE id = $1")).bind(id).fetch_optional(c).await?);
-    r.ok_or(StoreError::NotFound)
+    opened(db, r.ok_or(StoreError::NotFound)?)
 }
 
 /// The account that sent a report (web, API, ODK), if any.
@@ -836,7 +867,8 @@ pub async fn list(db: &Db, scope: &[AreaPath], see_unplaced: bool, f: &ReportFil
     }
     if let Some(q) = &f.q {
         args.push(Arg::Text(format!("%{}%", q.to_lowercase().replace(['%', '_'], ""))));
-        conds.push(format!("lower(text) LIKE ${}", args.len()));
+        // A sealed text (a protected report's) is not searched: its ciphertext could only match by chance.
+        conds.push(format!("lower(text) LIKE ${} AND text NOT LIKE 'v1.%'", args.len()));
     }
     let mut times = Vec::new();
     if let Some(t) = f.from {
@@ -860,6 +892,7 @@ pub async fn list(db: &Db, scope: &[AreaPath], see_unplaced: bool, f: &ReportFil
         for (_, t) in &times { q = q.bind(*t); }
         q.fetch_all(c).await?
     });
+    let items = items.into_iter().map(|v| opened(db, v)).collect::<StoreResult<_>>()?;
     Ok(Page { items, total, page, per_page })
 }
 
@@ -903,8 +936,21 @@ pub struct ThreadMessage {
     pub at: DateTime<Utc>,
 }
 
+/// Messages with the reporter are sealed, bound to their report (older clear rows are sealed
+/// at start-up, see [`crate::rotation::seal_clear`], and read either way meanwhile).
+pub(crate) fn message_context(report_id: i64) -> String {
+    format!("report_messages.body:{report_id}")
+}
+
 pub async fn thread(db: &Db, report_id: i64) -> StoreResult<Vec<ThreadMessage>> {
-    Ok(run!(&db.read, c => sqlx::query_as("SELECT id, direction, body, author_id, at FROM report_messages WHERE report_id = $1 ORDER BY at, id").bind(report_id).fetch_all(c).await?))
+    let rows: Vec<ThreadMessage> = run!(&db.read, c => sqlx::query_as("SELECT id, direction, body, author_id, at FROM report_messages WHERE report_id = $1 ORDER BY at, id").bind(report_id).fetch_all(c).await?);
+    let keys = db.keys()?;
+    rows.into_iter()
+        .map(|mut m| {
+            m.body = keys.open_text(&m.body, &message_context(report_id)).map_err(|e| StoreError::Other(format!("report message {}: {e}", m.id)))?;
+            Ok(m)
+        })
+        .collect()
 }
 
 /// An analyst asks the reporter a question. By SMS when the report came by SMS: the analyst
@@ -917,9 +963,10 @@ pub async fn ask_reporter(db: &Db, report_id: i64, body: &str, actor: &Actor, no
     let contact: Option<Option<String>> = run!(&db.write, c => sqlx::query_scalar("SELECT reporter_contact FROM reports WHERE id = $1").bind(report_id).fetch_optional(c).await?);
     let contact = contact.ok_or(StoreError::NotFound)?;
     let reference: String = run!(&db.write, c => sqlx::query_scalar("SELECT reference FROM reports WHERE id = $1").bind(report_id).fetch_one(c).await?);
+    let sealed = db.keys()?.seal(body.as_bytes(), &message_context(report_id));
     let mut tx = db.begin().await?;
     run_tx!(&mut tx, c => { sqlx::query("INSERT INTO report_messages (report_id, direction, body, author_id, at) VALUES ($1,'to_reporter',$2,$3,$4)")
-        .bind(report_id).bind(body).bind(actor.id).bind(now).execute(&mut **c).await?; });
+        .bind(report_id).bind(&sealed).bind(actor.id).bind(now).execute(&mut **c).await?; });
     let by_sms = match contact {
         Some(sealed) => {
             let phone = db.keys()?.open_string(&sealed, "reports.reporter_contact").map_err(|e| StoreError::Other(e.to_string()))?;
@@ -937,9 +984,10 @@ pub async fn ask_reporter(db: &Db, report_id: i64, body: &str, actor: &Actor, no
 
 /// A reporter's answer (an SMS from the number of a report that has an open question, or
 /// the web follow-up page), threaded under the report.
-pub async fn record_answer(tx: &mut Tx, report_id: i64, body: &str, now: DateTime<Utc>) -> StoreResult<()> {
+pub async fn record_answer(tx: &mut Tx, db: &Db, report_id: i64, body: &str, now: DateTime<Utc>) -> StoreResult<()> {
+    let sealed = db.keys()?.seal(body.as_bytes(), &message_context(report_id));
     run_tx!(tx, c => { sqlx::query("INSERT INTO report_messages (report_id, direction, body, at) VALUES ($1,'from_reporter',$2,$3)")
-        .bind(report_id).bind(body).bind(now).execute(&mut **c).await?; });
+        .bind(report_id).bind(&sealed).bind(now).execute(&mut **c).await?; });
     audit::append(tx, &Actor::system("reporter"), "report.answer", "report", &report_id.to_string(), serde_json::json!({})).await?;
     Ok(())
 }

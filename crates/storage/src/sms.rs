@@ -1,5 +1,7 @@
 //! The SMS outbox and inbox. Phone numbers are sealed at rest (a reporter's number is as
-//! sensitive as their name) and found again through a blind index.
+//! sensitive as their name) and found again through a blind index; texts are sealed too (an
+//! answer to an analyst, a question naming people). Rows written in clear by older versions
+//! are sealed at start-up ([`crate::rotation::seal_clear`]) and read either way meanwhile.
 
 use crate::{jobs, run, run_tx, Db, StoreError, StoreResult, Tx};
 use chrono::{DateTime, Utc};
@@ -11,11 +13,16 @@ fn phone_context(table: &str) -> String {
     format!("{table}.phone")
 }
 
+fn text_context(table: &str) -> String {
+    format!("{table}.text")
+}
+
 /// Queues an SMS in the caller's transaction (sent by the SMS worker after commit).
 pub async fn queue(tx: &mut Tx, db: &Db, to: &Phone, text: &str, purpose: &str, alert_id: Option<i64>) -> StoreResult<i64> {
     let keys = db.keys()?;
     let sealed = keys.seal(to.as_str().as_bytes(), &phone_context("sms_outbox"));
     let index = keys.blind_index("phone", to.as_str());
+    let text = keys.seal(text.as_bytes(), &text_context("sms_outbox"));
     let id: i64 = run_tx!(tx, c => sqlx::query_scalar(
         "INSERT INTO sms_outbox (to_sealed, to_index, text, purpose, alert_id, created_at) VALUES ($1,$2,$3,$4,$5,$6) RETURNING id"
     ).bind(sealed).bind(index).bind(text).bind(purpose).bind(alert_id).bind(crate::now()).fetch_one(&mut **c).await?);
@@ -33,7 +40,9 @@ pub struct Outgoing {
 pub async fn outgoing(db: &Db, id: i64) -> StoreResult<Outgoing> {
     let r: Option<(i64, String, String, String)> = run!(&db.write, c => sqlx::query_as("SELECT id, to_sealed, text, status FROM sms_outbox WHERE id = $1").bind(id).fetch_optional(c).await?);
     let (id, sealed, text, status) = r.ok_or(StoreError::NotFound)?;
-    let to = db.keys()?.open_string(&sealed, &phone_context("sms_outbox")).map_err(|e| StoreError::Other(e.to_string()))?;
+    let keys = db.keys()?;
+    let to = keys.open_string(&sealed, &phone_context("sms_outbox")).map_err(|e| StoreError::Other(e.to_string()))?;
+    let text = keys.open_text(&text, &text_context("sms_outbox")).map_err(|e| StoreError::Other(format!("sms_outbox {id}: {e}")))?;
     Ok(Outgoing { id, to, text, status })
 }
 
@@ -83,6 +92,7 @@ pub async fn record_inbound(tx: &mut Tx, db: &Db, gateway_id: Option<&str>, from
     let keys = db.keys()?;
     let sealed = keys.seal(from.as_bytes(), &phone_context("sms_inbox"));
     let index = keys.blind_index("phone", from);
+    let text = keys.seal(text.as_bytes(), &text_context("sms_inbox"));
     let id: Option<i64> = run_tx!(tx, c => sqlx::query_scalar(
         "INSERT INTO sms_inbox (gateway_id, from_sealed, from_index, text, kind, received_at) VALUES ($1,$2,$3,$4,$5,$6) ON CONFLICT (gateway_id) DO NOTHING RETURNING id"
     ).bind(gateway_id).bind(sealed).bind(index).bind(text).bind(kind).bind(now).fetch_optional(&mut **c).await?);

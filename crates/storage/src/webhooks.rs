@@ -22,17 +22,23 @@ fn secret_context(id: i64) -> String {
     format!("webhooks.secret:{id}")
 }
 
-/// Registers a webhook; returns it with its signing secret (shown once).
-pub async fn create(db: &Db, url: &str, events: &[String], area: &AreaCode, actor: &Actor) -> StoreResult<(Webhook, String)> {
+/// A webhook's URL (http or https, at most 500 bytes, no spaces) and events (known ones).
+pub fn check(url: &str, events: &[String]) -> Result<(), Invalid> {
     let ok_url = (url.starts_with("https://") || url.starts_with("http://")) && url.len() <= 500 && !url.contains(char::is_whitespace);
     if !ok_url {
-        return Err(Invalid::new("url", Msg::InvalidName).into());
+        return Err(Invalid::new("url", Msg::InvalidName));
     }
     for e in events {
         if !EVENTS.contains(&e.as_str()) {
-            return Err(Invalid::new("events", Msg::UnknownPermission { name: e.clone() }).into());
+            return Err(Invalid::new("events", Msg::UnknownPermission { name: e.clone() }));
         }
     }
+    Ok(())
+}
+
+/// Registers a webhook; returns it with its signing secret (shown once).
+pub async fn create(db: &Db, url: &str, events: &[String], area: &AreaCode, actor: &Actor) -> StoreResult<(Webhook, String)> {
+    check(url, events)?;
     crate::areas::path_of(db, area, "area_code").await?;
     let secret = crate::auth::random_secret("whsec_");
     let mut tx = db.begin().await?;

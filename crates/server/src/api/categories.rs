@@ -47,21 +47,26 @@ async fn list_categories(State(s): State<AppState>, _auth: Auth) -> Result<Json<
     Ok(Json(vigie_storage::categories::list(&s.db).await?.iter().map(view).collect()))
 }
 
-/// Create or change a category.
-#[utoipa::path(put, path = "/api/v1/categories/{code}", tag = "early-warning", params(("code" = String, Path)), request_body = CategoryView,
-    responses((status = 200, body = CategoryView), (status = 400, body = crate::error::Problem), (status = 403, body = crate::error::Problem)))]
-async fn put_category(State(s): State<AppState>, auth: Auth, Path(code): Path<String>, ApiJson(b): ApiJson<CategoryView>) -> Result<Json<CategoryView>, ApiError> {
-    auth.require(Permission::TaxonomyWrite, Target::Global)?;
+/// The category a `PUT /api/v1/categories/{code}` body describes, checked.
+pub(crate) fn category_of(code: &str, b: CategoryView) -> Result<Category, ApiError> {
     let bad = |f: &str, m| ApiError::bad_request(f, vigie_domain::Msg::from(m));
-    let c = Category {
-        code: CategoryCode::parse(&code).map_err(|m| bad("code", m))?,
+    Ok(Category {
+        code: CategoryCode::parse(code).map_err(|m| bad("code", m))?,
         label_fr: b.label_fr,
         label_en: b.label_en,
         family: serde_json::from_value(serde_json::Value::String(b.family)).map_err(|_| ApiError::bad_request("family", vigie_domain::Msg::InvalidName))?,
         default_severity: Severity::from_level(b.default_severity).map_err(|m| bad("default_severity", m))?,
         protected: b.protected,
         keywords: b.keywords,
-    };
+    })
+}
+
+/// Create or change a category.
+#[utoipa::path(put, path = "/api/v1/categories/{code}", tag = "early-warning", params(("code" = String, Path)), request_body = CategoryView,
+    responses((status = 200, body = CategoryView), (status = 400, body = crate::error::Problem), (status = 403, body = crate::error::Problem)))]
+async fn put_category(State(s): State<AppState>, auth: Auth, Path(code): Path<String>, ApiJson(b): ApiJson<CategoryView>) -> Result<Json<CategoryView>, ApiError> {
+    auth.require(Permission::TaxonomyWrite, Target::Global)?;
+    let c = category_of(&code, b)?;
     vigie_storage::categories::save(&s.db, c.clone(), &auth.actor()).await?;
     Ok(Json(view(&c)))
 }

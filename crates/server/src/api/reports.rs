@@ -74,6 +74,40 @@ pub struct NewReport {
     idempotency_key: Option<String>,
 }
 
+impl NewReport {
+    /// The area named, parsed (the handler then checks the caller may report there).
+    pub(crate) fn area(&self) -> Result<Option<vigie_domain::area::AreaCode>, ApiError> {
+        self.area_code.as_deref().map(vigie_domain::area::AreaCode::parse).transpose().map_err(|m| ApiError::bad_request("area_code", m))
+    }
+
+    /// The report as intake takes it (intake then validates it against the taxonomy);
+    /// `header_key` is the `Idempotency-Key` header, used when the body has no key.
+    pub(crate) fn into_input(self, channel: Channel, header_key: Option<String>) -> Result<ReportInput, ApiError> {
+        let point = match (self.lat, self.lon) {
+            (None, None) => None,
+            (Some(la), Some(lo)) => Some((la, lo)),
+            _ => return Err(ApiError::bad_request("lat", Msg::InvalidCoordinate)),
+        };
+        let reporter = match self.reporter_kind.as_deref().unwrap_or("focal_point") {
+            "focal_point" => ReporterKind::FocalPoint,
+            "committee" => ReporterKind::Committee,
+            "anonymous" => ReporterKind::Anonymous,
+            _ => return Err(ApiError::bad_request("reporter_kind", Msg::InvalidName)),
+        };
+        let key = self.idempotency_key.or(header_key).unwrap_or_else(|| format!("api-{}", vigie_storage::auth::random_secret("")));
+        Ok(ReportInput {
+            category: self.category,
+            text: self.text,
+            occurred_at: self.occurred_at,
+            location: LocationInput { area: self.area_code, point, place_name: self.place_name },
+            reporter,
+            channel,
+            language: self.language.unwrap_or_else(|| "fr".into()),
+            idempotency_key: key,
+        })
+    }
+}
+
 /// Submit a report. Idempotent on `idempotency_key` (or the `Idempotency-Key` header).
 #[utoipa::path(post, path = "/api/v1/reports", tag = "early-warning", request_body = NewReport,
     params(("Idempotency-Key" = Option<String>, Header)),
@@ -81,35 +115,11 @@ pub struct NewReport {
         (status = 400, body = crate::error::Problem), (status = 403, body = crate::error::Problem)))]
 async fn create_report(State(s): State<AppState>, auth: Auth, headers: axum::http::HeaderMap, ApiJson(b): ApiJson<NewReport>) -> Result<(StatusCode, Json<IntakeOutcome>), ApiError> {
     auth.require(Permission::ReportsCreate, Target::AnyArea)?;
-    if let Some(code) = &b.area_code {
-        let code = vigie_domain::area::AreaCode::parse(code).map_err(|m| ApiError::bad_request("area_code", m))?;
+    if let Some(code) = b.area()? {
         auth.require_in(Permission::ReportsCreate, &vigie_storage::areas::path_of(&s.db, &code, "area_code").await?)?;
     }
-    let point = match (b.lat, b.lon) {
-        (None, None) => None,
-        (Some(la), Some(lo)) => Some((la, lo)),
-        _ => return Err(ApiError::bad_request("lat", Msg::InvalidCoordinate)),
-    };
-    let reporter = match b.reporter_kind.as_deref().unwrap_or("focal_point") {
-        "focal_point" => ReporterKind::FocalPoint,
-        "committee" => ReporterKind::Committee,
-        "anonymous" => ReporterKind::Anonymous,
-        _ => return Err(ApiError::bad_request("reporter_kind", Msg::InvalidName)),
-    };
-    let key = b
-        .idempotency_key
-        .or_else(|| headers.get("idempotency-key").and_then(|v| v.to_str().ok()).map(str::to_string))
-        .unwrap_or_else(|| format!("api-{}", vigie_storage::auth::random_secret("")));
-    let input = ReportInput {
-        category: b.category,
-        text: b.text,
-        occurred_at: b.occurred_at,
-        location: LocationInput { area: b.area_code, point, place_name: b.place_name },
-        reporter,
-        channel: if auth.via_session { Channel::Web } else { Channel::Api },
-        language: b.language.unwrap_or_else(|| "fr".into()),
-        idempotency_key: key,
-    };
+    let header_key = headers.get("idempotency-key").and_then(|v| v.to_str().ok()).map(str::to_string);
+    let input = b.into_input(if auth.via_session { Channel::Web } else { Channel::Api }, header_key)?;
     let out = reports::intake(&s.db, input, Sender { user_id: Some(auth.principal.user_id), phone: None }, &auth.actor(), s.now()).await?;
     let status = if out.duplicate_submission { StatusCode::OK } else { StatusCode::CREATED };
     Ok((status, Json(out)))

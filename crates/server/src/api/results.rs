@@ -539,9 +539,8 @@ async fn post_review(State(s): State<AppState>, auth: Auth, Path((code, number))
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// A dated risk review with the checks of `POST …/reviews` (shared by the web review form);
-/// the caller already holds `framework.write` over the programme (see [`programme_for`]).
-pub(crate) async fn review_checked(s: &AppState, auth: &Auth, p: &Programme, number: u32, b: ReviewBody) -> Result<(), ApiError> {
+/// The review a `POST …/reviews` body describes, checked (dated `today` at the latest).
+pub(crate) fn review_of(b: ReviewBody, today: chrono::NaiveDate) -> Result<RiskReview, ApiError> {
     let bad = |f: &str, m: vigie_domain::framework::FrameworkMsg| ApiError::bad_request(f, Msg::from(m));
     let rev = RiskReview {
         date: vigie_domain::framework::risk::parse_date(&b.date).map_err(|m| bad("date", m))?,
@@ -550,7 +549,14 @@ pub(crate) async fn review_checked(s: &AppState, auth: &Auth, p: &Programme, num
         status: RiskStatus::parse(&b.status).map_err(|m| bad("status", m))?,
         note: b.note.filter(|n| !n.trim().is_empty()),
     };
-    risks::check_review_date(&rev, s.now().date_naive())?;
+    risks::check_review_date(&rev, today)?;
+    Ok(rev)
+}
+
+/// A dated risk review with the checks of `POST …/reviews` (shared by the web review form);
+/// the caller already holds `framework.write` over the programme (see [`programme_for`]).
+pub(crate) async fn review_checked(s: &AppState, auth: &Auth, p: &Programme, number: u32, b: ReviewBody) -> Result<(), ApiError> {
+    let rev = review_of(b, s.now().date_naive())?;
     risks::review(&s.db, p, number, &rev, &auth.actor()).await?;
     Ok(())
 }

@@ -33,6 +33,15 @@ pub struct WebhookBody {
     area_code: String,
 }
 
+impl WebhookBody {
+    /// The checks that need no database: the area code, the URL and the events.
+    pub(crate) fn check(&self) -> Result<AreaCode, ApiError> {
+        let area = AreaCode::parse(&self.area_code).map_err(|m| ApiError::bad_request("area_code", m))?;
+        webhooks::check(&self.url, &self.events)?;
+        Ok(area)
+    }
+}
+
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct NewWebhook {
     webhook: Webhook,
@@ -45,7 +54,7 @@ pub struct NewWebhook {
     responses((status = 201, body = NewWebhook), (status = 400, body = crate::error::Problem), (status = 403, body = crate::error::Problem)))]
 async fn create_webhook(State(s): State<AppState>, auth: Auth, ApiJson(b): ApiJson<WebhookBody>) -> Result<(StatusCode, Json<NewWebhook>), ApiError> {
     auth.require(Permission::IntegrationsManage, Target::Global)?;
-    let area = AreaCode::parse(&b.area_code).map_err(|m| ApiError::bad_request("area_code", m))?;
+    let area = b.check()?;
     let (webhook, secret) = webhooks::create(&s.db, &b.url, &b.events, &area, &auth.actor()).await?;
     Ok((StatusCode::CREATED, Json(NewWebhook { webhook, secret })))
 }

@@ -1,0 +1,15 @@
+-- Issue 10: texts and files of the early-warning channels sealed at rest. A migration cannot
+-- encrypt: rows written in clear before this version are sealed by the application at start-up
+-- (`rotation::seal_clear`, run by `vigie serve`, `vigie migrate` and `vigie key rotate`).
+--
+-- Keyring-sealed from now on, in place, type unchanged (`v1.<key id>.<…>`; a clear value is
+-- read as it is until sealed). Listed for `rotation::tests::every_sealed_column_is_listed`:
+-- sealed column: sms_inbox.text
+-- sealed column: sms_outbox.text
+-- sealed column: report_messages.body
+-- sealed column: reports.text (protected reports only: the others stay searchable and grouped)
+-- sealed column: submissions.data
+--
+-- A submission's XML and files are sealed under a sub-key (as report attachments are); this
+-- flag tells such rows from rows stored in clear by older versions.
+ALTER TABLE submissions ADD COLUMN sealed BOOLEAN NOT NULL DEFAULT FALSE;
