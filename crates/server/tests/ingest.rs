@@ -20,6 +20,7 @@ both_backends!(
     big_and_many_events_still_group_their_reports,
     a_group_places_its_reports_as_one_by_one,
     the_writer_sees_merges_and_splits,
+    a_report_that_may_raise_an_alert_goes_ahead_of_bulk_intake,
 );
 
 fn input(key: &str, text: &str, area: &str) -> ReportInput {
@@ -264,4 +265,34 @@ async fn the_writer_sees_merges_and_splits(b: support::Backend) {
     assert_eq!(a3.alert_id, Some(attack_event));
     let f3 = one("f3", flood).await;
     assert_eq!(f3.alert_id, Some(split.new_event.id), "after the split, the flood story is in the new event");
+}
+
+/// Under a flood of reports, one that an auto-raise rule covers is written before the bulk
+/// reports already waiting (the writer's urgent lane), so the alert is not behind them.
+async fn a_report_that_may_raise_an_alert_goes_ahead_of_bulk_intake(b: support::Backend) {
+    let Some(app) = TestApp::spawn(b).await else { return };
+    let db = &app.db;
+    let levels = vec![vigie_storage::alerts::LevelSpec { name: "Gendarmerie".into(), phone: Some("+22376000099".into()), ack_minutes: 10 }];
+    let area = vigie_domain::area::AreaCode::parse("ML-5").unwrap();
+    vigie_storage::alerts::create_rule(db, Some("abduction"), 1, &area, levels, true, &Actor::system("test")).await.unwrap();
+    let bulk: Vec<_> = (0..3000)
+        .map(|i| {
+            let db = db.clone();
+            let mut r = input(&format!("bulk-{i}"), &format!("troupeau vu près du puits numéro {i}"), "ML-5-MOPTI");
+            r.category = Some("displacement".into());
+            tokio::spawn(async move { reports::intake(&db, r, Sender::default(), &Actor::system("test"), vigie_storage::now()).await })
+        })
+        .collect();
+    // Once the writer is busy with the flood, the report that may raise an alert arrives.
+    while count(db, "SELECT COUNT(*) FROM reports WHERE idempotency_key LIKE 'bulk-%'").await == 0 {
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
+    let mut urgent = input("urgent", "un commerçant enlevé sur la route de Koro", "ML-5-KORO");
+    urgent.category = Some("abduction".into());
+    let out = reports::intake(db, urgent, Sender::default(), &Actor::system("test"), vigie_storage::now()).await.unwrap();
+    for t in bulk {
+        t.await.unwrap().unwrap();
+    }
+    let after: i64 = run!(&db.read, c => sqlx::query_scalar("SELECT COUNT(*) FROM reports WHERE idempotency_key LIKE 'bulk-%' AND id > $1").bind(out.report_id).fetch_one(c).await.unwrap());
+    assert!(after > 1500, "the urgent report was written before most of the bulk already waiting: only {after} of 3000 after it");
 }

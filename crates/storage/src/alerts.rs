@@ -376,6 +376,7 @@ pub async fn create_rule(db: &Db, category: Option<&str>, min_severity: i32, are
         .fetch_one(&mut **c).await?);
     audit::append(&mut tx, actor, "escalation_rule.create", "escalation_rule", &id.to_string(), serde_json::json!({"area": area, "category": category, "levels": levels.len(), "auto_raise": auto_raise})).await?;
     tx.commit().await?;
+    db.memo.forget_all(); // the auto-raise rules decide which intakes go first (see crate::memo)
     Ok(RuleView { id, category_code: category.map(str::to_string), min_severity, area_code: area.to_string(), levels, disabled: false, auto_raise })
 }
 
@@ -388,6 +389,7 @@ pub async fn set_auto_raise(db: &Db, id: i64, auto_raise: bool, actor: &Actor) -
     }
     audit::append(&mut tx, actor, "escalation_rule.auto_raise", "escalation_rule", &id.to_string(), serde_json::json!({"auto_raise": auto_raise})).await?;
     tx.commit().await?;
+    db.memo.forget_all(); // the auto-raise rules decide which intakes go first (see crate::memo)
     get_rule(db, id).await
 }
 
@@ -401,6 +403,7 @@ pub async fn update_rule(db: &Db, id: i64, category: Option<&str>, min_severity:
         .execute(&mut **c).await?; });
     audit::append(&mut tx, actor, "escalation_rule.update", "escalation_rule", &id.to_string(), serde_json::json!({"before": before, "area": area, "category": category, "levels": levels.len()})).await?;
     tx.commit().await?;
+    db.memo.forget_all(); // the auto-raise rules decide which intakes go first (see crate::memo)
     Ok(RuleView { id, category_code: category.map(str::to_string), min_severity, area_code: area.to_string(), levels, disabled: before.disabled, auto_raise: before.auto_raise })
 }
 
@@ -414,6 +417,7 @@ pub async fn set_rule_disabled(db: &Db, id: i64, disabled: bool, actor: &Actor) 
     let action = if disabled { "escalation_rule.disable" } else { "escalation_rule.enable" };
     audit::append(&mut tx, actor, action, "escalation_rule", &id.to_string(), serde_json::json!({})).await?;
     tx.commit().await?;
+    db.memo.forget_all(); // the auto-raise rules decide which intakes go first (see crate::memo)
     Ok(get_rule(db, id).await?.0)
 }
 

@@ -11,10 +11,32 @@ use crate::audit::Actor;
 use crate::{alerts, run, Db, StoreResult};
 use chrono::{DateTime, Utc};
 use vigie_domain::early_warning::escalation::raises_automatically;
-use vigie_domain::early_warning::report::ReporterKind;
+use vigie_domain::early_warning::report::{Report, ReporterKind};
 use vigie_domain::{Invalid, Msg};
 
 pub const QUEUE: &str = "alert_raise";
+
+/// The enabled auto-raise rules as `(category or any, minimum severity)`, remembered briefly
+/// (see [`crate::memo`]).
+pub(crate) async fn armed_rules(db: &Db) -> StoreResult<Vec<(Option<String>, i32)>> {
+    if let Some(r) = db.memo.auto_raise.get(&db.memo, &()) {
+        return Ok(r);
+    }
+    let generation = db.memo.generation();
+    let r: Vec<(Option<String>, i32)> = run!(&db.read, c => sqlx::query_as(
+        "SELECT category_code, min_severity FROM escalation_rules WHERE auto_raise AND disabled_at IS NULL"
+    ).fetch_all(c).await?);
+    db.memo.auto_raise.put(generation, (), r.clone());
+    Ok(r)
+}
+
+/// Whether an auto-raise rule may cover this report: a trusted source, its category (or any)
+/// and a severity reached. The worker decides with the full rule matching (area, most specific
+/// rule); this cheap check queues the raise job and sends the intake ahead of bulk reports.
+pub(crate) fn may_raise(rules: &[(Option<String>, i32)], report: &Report) -> bool {
+    let (category, severity) = (report.category.as_str(), report.severity.level() as i32);
+    report.reporter != ReporterKind::Anonymous && rules.iter().any(|(c, min)| c.as_deref().is_none_or(|c| c == category) && *min <= severity)
+}
 
 /// Carries out one raise job. Returns whether the alert was raised now (false: no auto-raise
 /// rule governs it, the source is not trusted, or it was raised or closed already).

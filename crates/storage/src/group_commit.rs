@@ -28,6 +28,8 @@ pub(crate) struct Job {
 /// The way to the writer task, shared by every clone of a [`Db`].
 #[derive(Debug, Clone)]
 pub struct Handle {
+    /// Intakes that may raise an alert by themselves: taken before any bulk intake.
+    urgent: mpsc::Sender<Job>,
     queue: mpsc::Sender<Job>,
     stats: Arc<Stats>,
 }
@@ -54,30 +56,54 @@ pub fn stats(db: &Db) -> (u64, u64) {
 }
 
 /// Hands one prepared report to the writer and waits until it is committed (or refused).
-pub(crate) async fn submit(db: &Db, prepared: Prepared) -> StoreResult<IntakeOutcome> {
+/// An `urgent` one (it may raise an alert) goes ahead of every bulk intake waiting: under a
+/// flood of reports, the report that raises the alert is not behind thousands of others.
+pub(crate) async fn submit(db: &Db, prepared: Prepared, urgent: bool) -> StoreResult<IntakeOutcome> {
     let handle = db.intake_writer.get_or_init(|| start(db));
     let (reply, answer) = oneshot::channel();
-    handle.queue.send(Job { prepared, reply }).await.map_err(|_| StoreError::Other("intake writer stopped".into()))?;
+    let lane = if urgent { &handle.urgent } else { &handle.queue };
+    lane.send(Job { prepared, reply }).await.map_err(|_| StoreError::Other("intake writer stopped".into()))?;
     answer.await.map_err(|_| StoreError::Other("intake writer stopped before answering".into()))?
 }
 
 fn start(db: &Db) -> Handle {
     let (queue, jobs) = mpsc::channel(QUEUE);
+    let (urgent, urgent_jobs) = mpsc::channel(QUEUE);
     let stats = Arc::new(Stats::default());
     // The task gets a Db without the writer cell: when the last user clone is dropped, the
     // queue closes and the task ends instead of keeping itself alive.
     let mut own = db.clone();
     own.intake_writer = Default::default();
-    tokio::spawn(writer(own, jobs, stats.clone()));
-    Handle { queue, stats }
+    tokio::spawn(writer(own, urgent_jobs, jobs, stats.clone()));
+    Handle { urgent, queue, stats }
 }
 
-async fn writer(db: Db, mut jobs: mpsc::Receiver<Job>, stats: Arc<Stats>) {
+async fn writer(db: Db, mut urgent: mpsc::Receiver<Job>, mut jobs: mpsc::Receiver<Job>, stats: Arc<Stats>) {
     let mut group = Vec::with_capacity(MAX_GROUP);
     let mut cache = reports::EventCache::default();
-    // `recv_many` waits for one request, then takes every one already waiting: no timer, so a
-    // lone request is committed at once and a crowd shares the commit that follows.
-    while jobs.recv_many(&mut group, MAX_GROUP).await > 0 {
+    loop {
+        // Wait for one request (urgent first), then take every one already waiting: urgent
+        // ones first, bulk ones after. No timer: a lone request is committed at once and a
+        // crowd shares the commit that follows.
+        let first = tokio::select! {
+            biased;
+            Some(job) = urgent.recv() => job,
+            Some(job) = jobs.recv() => job,
+            else => break,
+        };
+        group.push(first);
+        while group.len() < MAX_GROUP {
+            match urgent.try_recv() {
+                Ok(job) => group.push(job),
+                Err(_) => break,
+            }
+        }
+        while group.len() < MAX_GROUP {
+            match jobs.try_recv() {
+                Ok(job) => group.push(job),
+                Err(_) => break,
+            }
+        }
         let n = group.len() as u64;
         commit_group(&db, &mut cache, std::mem::take(&mut group)).await;
         stats.commits.fetch_add(1, Ordering::Relaxed);

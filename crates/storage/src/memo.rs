@@ -1,10 +1,11 @@
 //! A short memory of what nearly every request reads and almost never changes: who holds an
-//! API token and what they may do, the taxonomy, the path of an area code. Without it each
+//! API token and what they may do, the taxonomy, the path of an area code, the
+//! auto-raise rules. Without it each
 //! report over the API cost five reads before its own work (measured: the thread hand-offs of
 //! those reads were a quarter of the server's time under load).
 //!
 //! An entry is trusted for [`FRESH_FOR`] at most, and none is trusted after this process changed
-//! accounts, grants, roles, tokens or categories ([`Memo::forget_all`], called by those writes).
+//! accounts, grants, roles, tokens, categories, areas or escalation rules ([`Memo::forget_all`], called by those writes).
 //! Another app node's change is seen within [`FRESH_FOR`]: a token revoked on node A still
 //! works on node B for up to one second. Only hits are kept (an unknown token, area or user is
 //! looked up every time), so a new area or account works at once.
@@ -30,6 +31,8 @@ pub struct Memo {
     pub(crate) principals: Shelf<i64, Principal>,
     pub(crate) taxonomy: Shelf<(), Taxonomy>,
     pub(crate) area_paths: Shelf<String, String>,
+    /// Enabled auto-raise rules as `(category or any, minimum severity)`.
+    pub(crate) auto_raise: Shelf<(), Vec<(Option<String>, i32)>>,
 }
 
 impl Memo {

@@ -10,7 +10,7 @@ use serde::Serialize;
 use vigie_domain::area::{AreaCode, AreaPath};
 use vigie_domain::early_warning::dedup::{cluster, Adjacency, ClusterDecision, DedupConfig, Event, ReportSignal};
 use vigie_domain::early_warning::places::{match_place, Gazetteer, MatchOptions, PlaceEntry, PlaceVerdict, DEFAULT_ALIASES};
-use vigie_domain::early_warning::report::{Report, ReportFlag, ReportInput, ReportPolicy, ReporterKind};
+use vigie_domain::early_warning::report::{Report, ReportFlag, ReportInput, ReportPolicy};
 use vigie_domain::early_warning::taxonomy::Severity;
 use vigie_domain::early_warning::visibility::ReportScope;
 use vigie_domain::early_warning::EwInvalid;
@@ -51,7 +51,9 @@ pub async fn intake(db: &Db, input: ReportInput, sender: Sender, actor: &Actor, 
         return Ok(existing);
     }
     let prepared = prepare(db, input, sender, actor, now).await?;
-    crate::group_commit::submit(db, prepared).await
+    // A report that may raise an alert by itself does not wait behind bulk intake.
+    let urgent = crate::auto_raise::may_raise(&crate::auto_raise::armed_rules(db).await?, &prepared.report);
+    crate::group_commit::submit(db, prepared, urgent).await
 }
 
 /// A report validated, placed and sealed, ready to be written.
@@ -120,13 +122,6 @@ impl GroupContext {
             "SELECT category_code, min_severity FROM escalation_rules WHERE auto_raise AND disabled_at IS NULL"
         ).fetch_all(&mut **c).await?);
         Ok(GroupContext { taxonomy: crate::categories::taxonomy(db).await?, webhooks: webhooks::active(tx).await?, auto_raise })
-    }
-
-    /// Whether an auto-raise rule may cover this report (the worker decides with the full rule
-    /// matching: area, most specific rule, source).
-    fn armed(&self, report: &Report) -> bool {
-        let (category, severity) = (report.category.as_str(), report.severity.level() as i32);
-        self.auto_raise.iter().any(|(c, min)| c.as_deref().is_none_or(|c| c == category) && *min <= severity)
     }
 }
 
@@ -214,7 +209,7 @@ pub(crate) async fn store_group(tx: &mut Tx, ctx: &GroupContext, cache: &EventCa
             "channel": enum_str(&r.channel), "received_at": p.now, "occurred_at": r.occurred_at,
         })));
         // Queued in the same transaction: the raise survives a crash right after the commit.
-        if let (Some(alert_id), true) = (alert_id, r.reporter != ReporterKind::Anonymous && ctx.armed(r)) {
+        if let (Some(alert_id), true) = (alert_id, crate::auto_raise::may_raise(&ctx.auto_raise, r)) {
             let payload = serde_json::json!({"alert_id": alert_id, "report_id": id}).to_string();
             raises.push((payload, Some(format!("{}:{id}", crate::auto_raise::QUEUE))));
         }
