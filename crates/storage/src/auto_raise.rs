@@ -16,16 +16,17 @@ use vigie_domain::{Invalid, Msg};
 
 pub const QUEUE: &str = "alert_raise";
 
-/// The enabled auto-raise rules as `(category or any, minimum severity)`, remembered briefly
+/// The enabled auto-raise rules as `(category or any, minimum severity)`.
+pub(crate) const ARMED_RULES: &str = "SELECT category_code, min_severity FROM escalation_rules WHERE auto_raise AND disabled_at IS NULL";
+
+/// [`ARMED_RULES`], remembered briefly
 /// (see [`crate::memo`]).
 pub(crate) async fn armed_rules(db: &Db) -> StoreResult<Vec<(Option<String>, i32)>> {
     if let Some(r) = db.memo.auto_raise.get(&db.memo, &()) {
         return Ok(r);
     }
     let generation = db.memo.generation();
-    let r: Vec<(Option<String>, i32)> = run!(&db.read, c => sqlx::query_as(
-        "SELECT category_code, min_severity FROM escalation_rules WHERE auto_raise AND disabled_at IS NULL"
-    ).fetch_all(c).await?);
+    let r: Vec<(Option<String>, i32)> = run!(&db.read, c => sqlx::query_as(ARMED_RULES).fetch_all(c).await?);
     db.memo.auto_raise.put(generation, (), r.clone());
     Ok(r)
 }

@@ -118,9 +118,7 @@ pub(crate) struct GroupContext {
 
 impl GroupContext {
     pub(crate) async fn load(db: &Db, tx: &mut Tx) -> StoreResult<GroupContext> {
-        let auto_raise = run_tx!(&mut *tx, c => sqlx::query_as(
-            "SELECT category_code, min_severity FROM escalation_rules WHERE auto_raise AND disabled_at IS NULL"
-        ).fetch_all(&mut **c).await?);
+        let auto_raise = run_tx!(&mut *tx, c => sqlx::query_as(crate::auto_raise::ARMED_RULES).fetch_all(&mut **c).await?);
         Ok(GroupContext { taxonomy: crate::categories::taxonomy(db).await?, webhooks: webhooks::active(tx).await?, auto_raise })
     }
 }
