@@ -132,7 +132,7 @@ enum Placement {
     Fresh { event: Option<EventRef>, opens: bool },
 }
 
-#[derive(Clone, Copy, PartialEq)]
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
 enum EventRef {
     Stored(i64),
     /// The k-th event opened by this group (its alert is inserted with the group).
@@ -421,7 +421,7 @@ pub const COMPARED_PER_EVENT: usize = 8;
 struct EventPool {
     events: Vec<Event>,
     /// Event position in `events` by event (a new one is `Opened`).
-    by_ref: std::collections::HashMap<EventRefKey, usize>,
+    by_ref: std::collections::HashMap<EventRef, usize>,
     refs: Vec<EventRef>,
     severity: Vec<i32>,
     /// Events by the area paths of their reports ("" for unplaced reports): the in-memory
@@ -433,14 +433,6 @@ struct EventPool {
     graver: Vec<(EventRef, (Severity, DateTime<Utc>))>,
     /// The stored events read for the group, with `updated_at` and newest report as read.
     loaded: Vec<(i64, DateTime<Utc>, i64)>,
-}
-
-type EventRefKey = (bool, i64);
-fn key_of(e: EventRef) -> EventRefKey {
-    match e {
-        EventRef::Stored(id) => (false, id),
-        EventRef::Opened(k) => (true, k as i64),
-    }
 }
 
 /// Most distinct place conditions in one grouping query (SQLite caps a compound SELECT at 500 terms).
@@ -588,7 +580,7 @@ impl EventPool {
         let mut u = CacheUpdate { keep: Vec::new(), forget: Vec::new() };
         let graver: Vec<EventRef> = self.graver.iter().map(|(r, _)| *r).collect();
         for (id, updated_at, _) in self.loaded {
-            let at = self.by_ref[&key_of(EventRef::Stored(id))];
+            let at = self.by_ref[&EventRef::Stored(id)];
             if graver.contains(&EventRef::Stored(id)) {
                 u.forget.push(id);
                 continue;
@@ -613,7 +605,7 @@ impl EventPool {
             EventRef::Opened(k) => i64::MAX / 2 + k as i64,
         };
         self.events.push(Event { id, reports: Vec::new() });
-        self.by_ref.insert(key_of(r), at);
+        self.by_ref.insert(r, at);
         self.refs.push(r);
         self.severity.push(severity);
         for s in reports {
