@@ -23,6 +23,7 @@ use vigie_domain::openrosa::xform::XForm;
 use vigie_domain::openrosa::xml_out::{form_list, response, FormListEntry, Nature};
 use vigie_domain::Msg;
 use vigie_storage::audit::Actor;
+use vigie_storage::StoreError;
 use vigie_storage::auth::{Credential, Login};
 use vigie_storage::forms::{self, FormView, NewAttachment, Stored, SubmissionView};
 
@@ -204,15 +205,18 @@ async fn submit(s: &AppState, headers: &HeaderMap, token: Option<&str>, mut mult
         Ok(v) => v,
         Err(e) => return error(StatusCode::BAD_REQUEST, &format!("{} / {}", e.msg.text(vigie_domain::Lang::Fr), e.msg.text(vigie_domain::Lang::En))),
     };
-    let (form_view, form_xml) = match forms::xml_of(&s.db, &form_id, Some(version.as_deref().unwrap_or(""))).await {
+    let (form_view, form) = match forms::for_submission(&s.db, &form_id, version.as_deref().unwrap_or("")).await {
         Ok(f) => f,
-        Err(_) => return error(StatusCode::NOT_FOUND, &format!("Formulaire inconnu / Unknown form: {form_id}")),
+        Err(StoreError::NotFound) => return error(StatusCode::NOT_FOUND, &format!("Formulaire inconnu / Unknown form: {form_id}")),
+        Err(e) => {
+            tracing::error!(error = %e, "form of a submission");
+            return error(StatusCode::SERVICE_UNAVAILABLE, "Non enregistré, réessayez / Not stored, try again");
+        }
     };
     // A draft or closed version takes no submission (as ODK Central): nothing is stored.
     if !form_view.open {
         return error(StatusCode::CONFLICT, &format!("Formulaire fermé aux envois / Form not accepting submissions: {form_id}"));
     }
-    let Ok(form) = XForm::parse(&form_xml) else { return error(StatusCode::INTERNAL_SERVER_ERROR, "form") };
     let sub = match Submission::parse(&doc, &form) {
         Ok(sub) => sub,
         Err(errs) => {
@@ -240,19 +244,12 @@ async fn submit(s: &AppState, headers: &HeaderMap, token: Option<&str>, mut mult
     let data = serde_json::to_value(&sub.data).unwrap_or_default();
     let warnings = serde_json::to_value(&sub.warnings).unwrap_or_default();
     let area = form.find("commune").and_then(|f| sub.value(&f.path)).map(|v| v.to_cell()).filter(|c| AreaCode::parse(c).is_ok());
-    let stored = forms::store_submission(&s.db, form_view.id, &sub.instance_id, &doc, &data, &warnings, area.as_deref(), Some(p.user_id), &stored_files, &actor, s.now()).await;
-    let id = match stored {
-        Ok(Stored::Duplicate(_)) => return xml(StatusCode::ACCEPTED, response(Nature::SubmitSuccess, "Déjà reçu / Already received")),
-        Ok(Stored::New(id)) => id,
-        Err(e) => {
-            tracing::error!(error = %e, "submission not stored");
-            return error(StatusCode::SERVICE_UNAVAILABLE, "Non enregistré, réessayez / Not stored, try again");
-        }
-    };
-    // An incident form becomes a report through the same intake as every channel. If that
-    // fails (outside the user's area, a future date), the submission stays stored and flagged.
-    if form_view.purpose == "incident" {
-        let outcome = match incident_report(&form, &sub, &IncidentFields::default()) {
+    // An incident form becomes a report through the same intake as every channel. If it
+    // cannot (outside the user's area, a future date), the submission is stored and flagged.
+    let report = if form_view.purpose != "incident" {
+        forms::ReportFrom::Nothing
+    } else {
+        match incident_report(&form, &sub, &IncidentFields::default()) {
             Ok(ir) => {
                 let allowed = match &ir.input.location.area {
                     Some(code) => match AreaCode::parse(code) {
@@ -264,23 +261,35 @@ async fn submit(s: &AppState, headers: &HeaderMap, token: Option<&str>, mut mult
                     },
                     None => true,
                 };
-                if !allowed {
-                    Err("outside the submitter's area".to_string())
+                if allowed {
+                    forms::ReportFrom::Intake(ir.input, vigie_storage::reports::Sender { user_id: Some(p.user_id), phone: None })
                 } else {
-                    vigie_storage::reports::intake(&s.db, ir.input, vigie_storage::reports::Sender { user_id: Some(p.user_id), phone: None }, &actor, s.now())
-                        .await
-                        .map(|o| o.report_id)
-                        .map_err(|e| e.to_string())
+                    forms::ReportFrom::Refused("outside the submitter's area".to_string())
                 }
             }
-            Err(errs) => Err(errs.iter().map(|e| format!("{}: {}", e.path, e.msg.text(vigie_domain::Lang::En))).collect::<Vec<_>>().join("; ")),
-        };
-        let (report, err) = match outcome {
-            Ok(r) => (Some(r), None),
-            Err(e) => (None, Some(e)),
-        };
-        if let Err(e) = forms::link_report(&s.db, id, report, err.as_deref()).await {
-            tracing::error!(error = %e, "link submission to report");
+            Err(errs) => forms::ReportFrom::Refused(errs.iter().map(|e| format!("{}: {}", e.path, e.msg.text(vigie_domain::Lang::En))).collect::<Vec<_>>().join("; ")),
+        }
+    };
+    let incoming = forms::Incoming {
+        form_pk: form_view.id,
+        instance_id: &sub.instance_id,
+        xml: &doc,
+        data: &data,
+        warnings: &warnings,
+        area: area.as_deref(),
+        submitted_by: Some(p.user_id),
+        files: stored_files,
+        actor: &actor,
+        now: s.now(),
+    };
+    match forms::receive(&s.db, incoming, report).await {
+        Ok(forms::Received { stored: Stored::Duplicate(_), .. }) => {
+            return xml(StatusCode::ACCEPTED, response(Nature::SubmitSuccess, "Déjà reçu / Already received"))
+        }
+        Ok(_) => {}
+        Err(e) => {
+            tracing::error!(error = %e, "submission not stored");
+            return error(StatusCode::SERVICE_UNAVAILABLE, "Non enregistré, réessayez / Not stored, try again");
         }
     }
     xml(StatusCode::CREATED, response(Nature::SubmitSuccess, "Merci, formulaire reçu / Thank you, form received"))

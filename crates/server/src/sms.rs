@@ -18,7 +18,7 @@ use vigie_domain::sms::{self as grammar, RefCode, SmsCommand, SmsMsg, SmsStatus}
 use vigie_domain::Lang;
 use vigie_storage::audit::Actor;
 use vigie_storage::reports::{self, Sender};
-use vigie_storage::StoreResult;
+use vigie_storage::{StoreError, StoreResult};
 
 /// More SMS than this from one number in `FLOOD_WINDOW` are stored but not answered.
 pub const FLOOD_LIMIT: i64 = 20;
@@ -92,25 +92,23 @@ pub async fn handle_inbound(s: &AppState, q: &Inbound) -> StoreResult<Option<Str
     let lang = cmd.lang();
     let flooding = vigie_storage::sms::inbound_count_since(&s.db, &from, now - Duration::minutes(FLOOD_WINDOW_MINUTES)).await? >= FLOOD_LIMIT;
 
-    let mut tx = s.db.begin().await?;
-    let Some(inbox_id) = vigie_storage::sms::record_inbound(&mut tx, &s.db, q.id.as_deref(), &from, &q.text, if flooding { "flood" } else { kind_of(&cmd) }, now).await? else {
-        // A retry of an SMS we stored already: the first answer was lost, answer nothing new.
-        return Ok(None);
-    };
-    tx.commit().await?;
-    if flooding {
-        return Ok(None);
-    }
-    // A registered focal point is recognised by number; anyone else is an anonymous reporter.
-    let focal_point = vigie_storage::users::by_phone(&s.db, &from).await?;
-    let (reporter, sender) = match focal_point {
-        Some(uid) => (ReporterKind::FocalPoint, Sender { user_id: Some(uid), phone: Some(from.clone()) }),
-        None => (ReporterKind::Anonymous, Sender { user_id: None, phone: Some(from.clone()) }),
-    };
+    let kind = if flooding { "flood" } else { kind_of(&cmd) };
+    // Without the gateway's id nothing tells a retry from a new SMS: the key is new each time.
+    let key = format!("sms-{}", q.id.clone().unwrap_or_else(|| format!("nogw-{}", hex::encode(rand::random::<[u8; 12]>()))));
     let actor = Actor::system("sms");
-    let msg: SmsMsg = match &cmd {
-        SmsCommand::Alert(a) if a.is_empty() => SmsMsg::ReplyAlertTypes { keywords: taxonomy.hint() },
-        SmsCommand::Alert(a) => {
+    let anonymous = Sender { user_id: None, phone: Some(from.clone()) };
+
+    // What the SMS becomes is decided before it is stored, so that the SMS, its report and the
+    // link between them are written in one commit of the intake writer.
+    let mut question = None;
+    let report: Option<(ReportInput, Sender, Actor)> = match &cmd {
+        _ if flooding => None,
+        SmsCommand::Alert(a) if !a.is_empty() => {
+            // A registered focal point is recognised by number; anyone else is an anonymous reporter.
+            let (reporter, sender) = match vigie_storage::users::by_phone(&s.db, &from).await? {
+                Some(uid) => (ReporterKind::FocalPoint, Sender { user_id: Some(uid), phone: Some(from.clone()) }),
+                None => (ReporterKind::Anonymous, anonymous.clone()),
+            };
             let input = ReportInput {
                 category: a.category.as_ref().map(|c| c.code.as_str().to_string()),
                 text: q.text.clone(),
@@ -123,19 +121,39 @@ pub async fn handle_inbound(s: &AppState, q: &Inbound) -> StoreResult<Option<Str
                 reporter,
                 channel: Channel::Sms,
                 language: lang.code().into(),
-                idempotency_key: format!("sms-{}", q.id.clone().unwrap_or_else(|| format!("inbox-{inbox_id}"))),
+                idempotency_key: key,
             };
-            let out = reports::intake(&s.db, input, sender.clone(), &actor, now).await?;
-            link(s, inbox_id, out.report_id).await?;
-            let reference = RefCode::parse(&out.reference).unwrap_or_else(|_| RefCode::from_bytes([0; 5]));
+            Some((input, sender, actor))
+        }
+        SmsCommand::Info { text, .. } if !text.trim().is_empty() => Some((raw_report(s, q, "other", lang, key), anonymous, actor)),
+        SmsCommand::Unparsed { .. } => {
+            // An answer to an analyst's question threads under that report; anything else is
+            // kept as a raw report for an analyst to read.
+            question = reports::open_question_for_phone(&s.db, &from, now).await?;
+            question.is_none().then(|| (raw_report(s, q, "", lang, key), anonymous, actor))
+        }
+        _ => None,
+    };
+    let inbound = vigie_storage::sms::Inbound { gateway_id: q.id.as_deref(), from: &from, text: &q.text, kind, now };
+    let Some((inbox_id, report)) = vigie_storage::sms::receive(&s.db, inbound, report).await? else {
+        // A retry of an SMS we stored already: the first answer was lost, answer nothing new.
+        return Ok(None);
+    };
+    if flooding {
+        return Ok(None);
+    }
+    let reference = || report.as_ref().map(|r| r.reference.clone()).ok_or_else(|| StoreError::Other("SMS report not written".into()));
+    let msg: SmsMsg = match &cmd {
+        SmsCommand::Alert(a) if a.is_empty() => SmsMsg::ReplyAlertTypes { keywords: taxonomy.hint() },
+        SmsCommand::Alert(a) => {
+            let reference = RefCode::parse(&reference()?).unwrap_or_else(|_| RefCode::from_bytes([0; 5]));
             grammar::reply_alert(a, &reference, &taxonomy)
         }
         SmsCommand::Info { text, .. } => {
             if text.trim().is_empty() {
                 SmsMsg::ReplyInfoEmpty
             } else {
-                let out = store_raw(s, q, &from, inbox_id, "other", lang).await?;
-                grammar::reply_info(RefCode::parse(&out).ok().as_ref())
+                grammar::reply_info(RefCode::parse(&reference()?).ok().as_ref())
             }
         }
         SmsCommand::FollowUp { reference, written, .. } => {
@@ -157,36 +175,23 @@ pub async fn handle_inbound(s: &AppState, q: &Inbound) -> StoreResult<Option<Str
         }
         SmsCommand::Help { .. } => SmsMsg::ReplyHelp,
         SmsCommand::Stop { .. } => SmsMsg::ReplyStopped,
-        SmsCommand::Unparsed { raw } => {
-            // An answer to an analyst's question threads under that report; anything else is
-            // kept as a raw report for an analyst to read.
-            match reports::open_question_for_phone(&s.db, &from, now).await? {
-                Some(report_id) => {
-                    let mut tx = s.db.begin().await?;
-                    reports::record_answer(&mut tx, &s.db, report_id, raw, now).await?;
-                    vigie_storage::sms::link_inbound_report(&mut tx, inbox_id, report_id).await?;
-                    tx.commit().await?;
-                    SmsMsg::ReplyInfoReceived { reference: reports::get(&s.db, report_id).await?.reference }
-                }
-                None => {
-                    store_raw(s, q, &from, inbox_id, "", lang).await?;
-                    SmsMsg::ReplyNotUnderstood
-                }
+        SmsCommand::Unparsed { raw } => match question {
+            Some(report_id) => {
+                let mut tx = s.db.begin().await?;
+                reports::record_answer(&mut tx, &s.db, report_id, raw, now).await?;
+                vigie_storage::sms::link_inbound_report(&mut tx, inbox_id, report_id).await?;
+                tx.commit().await?;
+                SmsMsg::ReplyInfoReceived { reference: reports::get(&s.db, report_id).await?.reference }
             }
-        }
+            None => SmsMsg::ReplyNotUnderstood,
+        },
     };
     Ok(Some(msg.sms(lang).text))
 }
 
-async fn link(s: &AppState, inbox_id: i64, report_id: i64) -> StoreResult<()> {
-    let mut tx = s.db.begin().await?;
-    vigie_storage::sms::link_inbound_report(&mut tx, inbox_id, report_id).await?;
-    tx.commit().await
-}
-
-/// Keeps a message that is not an alert as a report for triage; returns its reference.
-async fn store_raw(s: &AppState, q: &Inbound, from: &str, inbox_id: i64, category: &str, lang: Lang) -> StoreResult<String> {
-    let input = ReportInput {
+/// A message that is not an alert, kept as a report for triage.
+fn raw_report(s: &AppState, q: &Inbound, category: &str, lang: Lang, key: String) -> ReportInput {
+    ReportInput {
         category: (!category.is_empty()).then(|| category.to_string()),
         text: q.text.clone(),
         occurred_at: s.now(),
@@ -194,11 +199,8 @@ async fn store_raw(s: &AppState, q: &Inbound, from: &str, inbox_id: i64, categor
         reporter: ReporterKind::Anonymous,
         channel: Channel::Sms,
         language: lang.code().into(),
-        idempotency_key: format!("sms-{}", q.id.clone().unwrap_or_else(|| format!("inbox-{inbox_id}"))),
-    };
-    let out = reports::intake(&s.db, input, Sender { user_id: None, phone: Some(from.to_string()) }, &Actor::system("sms"), s.now()).await?;
-    link(s, inbox_id, out.report_id).await?;
-    Ok(out.reference)
+        idempotency_key: key,
+    }
 }
 
 fn status_of(state: &str) -> SmsStatus {

@@ -21,6 +21,8 @@ both_backends!(
     a_group_places_its_reports_as_one_by_one,
     the_writer_sees_merges_and_splits,
     a_report_that_may_raise_an_alert_goes_ahead_of_bulk_intake,
+    submissions_share_the_writers_commit_with_their_reports,
+    an_sms_and_its_report_are_written_together,
 );
 
 fn input(key: &str, text: &str, area: &str) -> ReportInput {
@@ -295,4 +297,128 @@ async fn a_report_that_may_raise_an_alert_goes_ahead_of_bulk_intake(b: support::
     }
     let after: i64 = run!(&db.read, c => sqlx::query_scalar("SELECT COUNT(*) FROM reports WHERE idempotency_key LIKE 'bulk-%' AND id > $1").bind(out.report_id).fetch_one(c).await.unwrap());
     assert!(after > 1500, "the urgent report was written before most of the bulk already waiting: only {after} of 3000 after it");
+}
+
+/// OpenRosa submissions go through the writer with the report each becomes: submission, report
+/// and link share the group's commit; a resent instanceID (even in the same group) stores nothing
+/// more; a survey stores no report; a refused or invalid report leaves its submission stored with
+/// the reason.
+async fn submissions_share_the_writers_commit_with_their_reports(b: support::Backend) {
+    use vigie_storage::forms::{self, Incoming, ReportFrom, Stored};
+    let Some(app) = TestApp::spawn(b).await else { return };
+    let db = &app.db;
+    let xml = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/../../forms/incident_fr.xml")).unwrap();
+    let form = forms::create(db, &xml, "incident", &vigie_domain::area::AreaCode::parse("ML").unwrap(), &Actor::system("test")).await.unwrap();
+    let (c0, r0) = group_commit::stats(db);
+    // 60 instances, each sent twice at the same moment; by instance: a survey answer, a report, a refusal.
+    let n = 120;
+    let tasks: Vec<_> = (0..n)
+        .map(|i| {
+            let db = db.clone();
+            let form_pk = form.id;
+            tokio::spawn(async move {
+                let k = i / 2;
+                let instance = format!("uuid:s-{k}");
+                let report = match k % 3 {
+                    0 => ReportFrom::Nothing,
+                    1 => {
+                        let mut input = input(&instance, &format!("attaque {k}"), ["ML-5-KORO", "ML-5-MOPTI"][k % 2]);
+                        if k == 4 {
+                            input.occurred_at = Utc::now() + chrono::Duration::days(3); // refused by the intake's validation
+                        }
+                        ReportFrom::Intake(input, Sender::default())
+                    }
+                    _ => ReportFrom::Refused("outside the submitter's area".into()),
+                };
+                let data = serde_json::json!({"k": k});
+                let warnings = serde_json::json!([]);
+                let doc = format!("<data id='vigie_incident'><meta><instanceID>{instance}</instanceID></meta></data>");
+                let incoming = Incoming {
+                    form_pk, instance_id: &instance, xml: doc.as_bytes(), data: &data, warnings: &warnings, area: None, submitted_by: None,
+                    files: vec![], actor: &Actor::system("test"), now: vigie_storage::now(),
+                };
+                (k, forms::receive(&db, incoming, report).await)
+            })
+        })
+        .collect();
+    let mut new = std::collections::HashMap::new();
+    for t in tasks {
+        let (k, r) = t.await.unwrap();
+        let r = r.expect("stored");
+        if let Stored::New(id) = r.stored {
+            assert!(new.insert(k, (id, r)).is_none(), "instance {k} stored twice");
+        } else {
+            assert!(r.report.is_none() && r.intake_error.is_none(), "a resend stores and reports nothing");
+        }
+    }
+    assert_eq!(new.len(), 60, "each instance stored once");
+    let (c1, r1) = group_commit::stats(db);
+    assert!(r1 - r0 >= 60, "every stored submission went through the writer ({} requests)", r1 - r0);
+    assert!(c1 - c0 < 60, "submissions shared commits: {} commits", c1 - c0);
+    for (k, (id, r)) in &new {
+        let (report_id, intake_error): (Option<i64>, Option<String>) =
+            run!(&db.read, c => sqlx::query_as("SELECT report_id, intake_error FROM submissions WHERE id = $1").bind(id).fetch_one(c).await.unwrap());
+        assert_eq!(report_id, r.report.as_ref().map(|o| o.report_id), "instance {k}: the link is the report answered");
+        assert_eq!(intake_error, r.intake_error, "instance {k}");
+        match k % 3 {
+            0 => assert!(report_id.is_none() && intake_error.is_none(), "a survey answer makes no report"),
+            1 if *k == 4 => assert!(report_id.is_none() && intake_error.is_some(), "an invalid report is refused, its submission kept"),
+            1 => {
+                let key: String = run!(&db.read, c => sqlx::query_scalar("SELECT idempotency_key FROM reports WHERE id = $1").bind(report_id.unwrap()).fetch_one(c).await.unwrap());
+                assert_eq!(key, format!("uuid:s-{k}"));
+            }
+            _ => assert_eq!(intake_error.as_deref(), Some("outside the submitter's area")),
+        }
+    }
+    assert_eq!(count(db, "SELECT COUNT(*) FROM reports WHERE idempotency_key LIKE 'uuid:s-%'").await, 19);
+    assert_eq!(count(db, "SELECT COUNT(*) FROM audit_log WHERE action = 'submission.create'").await, 60);
+    assert_eq!(count(db, "SELECT COUNT(*) FROM audit_log WHERE action = 'report.create'").await, 19);
+    let v = vigie_storage::audit::verify(db).await.unwrap();
+    assert!(v.broken.is_none(), "audit chain intact");
+}
+
+/// Inbound SMS go through the writer with the report each becomes: inbox row, report and link
+/// in the group's commit; a gateway retry (same id, even in the same group) stores nothing more.
+async fn an_sms_and_its_report_are_written_together(b: support::Backend) {
+    use vigie_storage::sms::{self, Inbound};
+    let Some(app) = TestApp::spawn(b).await else { return };
+    let db = &app.db;
+    let (c0, _) = group_commit::stats(db);
+    // 40 SMS, each delivered twice at once by the gateway; every other one is an alert.
+    let tasks: Vec<_> = (0..80usize)
+        .map(|i| {
+            let db = db.clone();
+            tokio::spawn(async move {
+                let k = i / 2;
+                let gateway_id = format!("gw-{k}");
+                let text = format!("ALERTE attaque Koro {k}");
+                let report = (k % 2 == 0).then(|| {
+                    let mut input = input(&format!("sms-{gateway_id}"), &text, "ML-5-KORO");
+                    input.channel = Channel::Sms;
+                    (input, Sender { user_id: None, phone: Some("+22376000001".into()) }, Actor::system("sms"))
+                });
+                let inbound = Inbound { gateway_id: Some(&gateway_id), from: "+22376000001", text: &text, kind: if k % 2 == 0 { "alert" } else { "help" }, now: vigie_storage::now() };
+                (k, sms::receive(&db, inbound, report).await)
+            })
+        })
+        .collect();
+    let mut stored = std::collections::HashMap::new();
+    for t in tasks {
+        let (k, r) = t.await.unwrap();
+        if let Some((inbox_id, report)) = r.expect("stored") {
+            assert!(stored.insert(k, (inbox_id, report)).is_none(), "SMS {k} stored twice");
+        }
+    }
+    assert_eq!(stored.len(), 40, "each SMS stored once");
+    assert_eq!(count(db, "SELECT COUNT(*) FROM sms_inbox").await, 40);
+    let (c1, _) = group_commit::stats(db);
+    assert!(c1 - c0 < 40, "SMS shared commits: {} commits", c1 - c0);
+    for (k, (inbox_id, report)) in &stored {
+        let linked: Option<i64> = run!(&db.read, c => sqlx::query_scalar("SELECT report_id FROM sms_inbox WHERE id = $1").bind(inbox_id).fetch_one(c).await.unwrap());
+        assert_eq!(linked, report.as_ref().map(|r| r.report_id), "SMS {k}: the link is the report answered");
+        assert_eq!(report.is_some(), k % 2 == 0, "SMS {k}");
+    }
+    assert_eq!(count(db, "SELECT COUNT(*) FROM reports WHERE channel = 'sms'").await, 20);
+    let v = vigie_storage::audit::verify(db).await.unwrap();
+    assert!(v.broken.is_none(), "audit chain intact");
 }

@@ -59,6 +59,7 @@ pub async fn create_as(db: &Db, xml: &[u8], purpose: &str, area: &AreaCode, open
      .fetch_one(&mut **c).await)?;
     audit::append(&mut tx, actor, "form.create", "form", &id.to_string(), serde_json::json!({"form_id": form.form_id, "version": form.version, "purpose": purpose, "open": open})).await?;
     tx.commit().await?;
+    db.memo.forget_all(); // a closed form takes no more submissions (see for_submission)
     get(db, id).await
 }
 
@@ -114,7 +115,27 @@ pub async fn set_open(db: &Db, id: i64, open: bool, actor: &Actor) -> StoreResul
     let action = if open { "form.publish" } else { "form.close" };
     audit::append(&mut tx, actor, action, "form", &id.to_string(), serde_json::json!({"form_id": before.form_id, "version": before.version, "was": before.state})).await?;
     tx.commit().await?;
+    db.memo.forget_all(); // a closed form takes no more submissions (see for_submission)
     get(db, id).await
+}
+
+/// The form version an OpenRosa submission names, with its XForm parsed. Every submission asks
+/// for it, so it is remembered ≤ 1 s ([`crate::memo`]; forgotten at once when this process
+/// publishes or closes a form) and read on the read pool, never behind the intake writer.
+pub async fn for_submission(db: &Db, form_id: &str, version: &str) -> StoreResult<(FormView, std::sync::Arc<XForm>)> {
+    let key = (form_id.to_string(), version.to_string());
+    if let Some(f) = db.memo.submission_forms.get(&db.memo, &key) {
+        return Ok(f);
+    }
+    let generation = db.memo.generation();
+    let view: Option<FormView> =
+        run!(&db.read, c => sqlx::query_as(&format!("SELECT {COLS} FROM forms WHERE form_id = $1 AND version = $2")).bind(form_id).bind(version).fetch_optional(c).await?);
+    let view = view.ok_or(StoreError::NotFound)?;
+    let xml: Vec<u8> = run!(&db.read, c => sqlx::query_scalar("SELECT xml FROM forms WHERE id = $1").bind(view.id).fetch_one(c).await?);
+    let form = XForm::parse(&xml).map_err(|_| StoreError::Other(format!("form {form_id} {version}: stored XForm unreadable")))?;
+    let found = (view, std::sync::Arc::new(form));
+    db.memo.submission_forms.put(generation, key, found.clone());
+    Ok(found)
 }
 
 /// The XForm bytes of the newest open version of `form_id` (or of that exact version).
@@ -156,57 +177,151 @@ pub struct NewAttachment {
     pub bytes: Vec<u8>,
 }
 
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Stored {
     New(i64),
     /// This instanceID was received before: nothing stored again.
     Duplicate(i64),
 }
 
-/// Stores a submission and its files in one transaction, once per instanceID.
-pub async fn store_submission(
-    db: &Db,
+/// A submission received over OpenRosa, parsed and checked, as the handler hands it over.
+pub struct Incoming<'a> {
+    pub form_pk: i64,
+    pub instance_id: &'a str,
+    pub xml: &'a [u8],
+    pub data: &'a serde_json::Value,
+    pub warnings: &'a serde_json::Value,
+    pub area: Option<&'a str>,
+    pub submitted_by: Option<i64>,
+    pub files: Vec<NewAttachment>,
+    pub actor: &'a Actor,
+    pub now: DateTime<Utc>,
+}
+
+/// What an incident form's submission becomes besides itself.
+pub enum ReportFrom {
+    /// A survey: the submission only.
+    Nothing,
+    /// A report through the same intake as every channel.
+    Intake(vigie_domain::early_warning::report::ReportInput, crate::reports::Sender),
+    /// It cannot become a report (e.g. outside the submitter's area): kept with the reason.
+    Refused(String),
+}
+
+/// What was stored for one submission.
+#[derive(Debug)]
+pub struct Received {
+    pub stored: Stored,
+    /// The report it became (none for a survey, a resend or a refusal).
+    pub report: Option<crate::reports::IntakeOutcome>,
+    /// Why it did not become a report, kept on the submission for an analyst.
+    pub intake_error: Option<String>,
+}
+
+/// A submission sealed and ready for the intake writer (see [`crate::group_commit`]).
+pub(crate) struct Pending {
     form_pk: i64,
-    instance_id: &str,
-    xml: &[u8],
-    data: &serde_json::Value,
-    warnings: &serde_json::Value,
-    area: Option<&str>,
+    instance_id: String,
+    sealed_xml: Vec<u8>,
+    sealed_data: String,
+    warnings: String,
+    area: Option<String>,
     submitted_by: Option<i64>,
-    files: &[NewAttachment],
-    actor: &Actor,
+    /// Sealed by the writer: their context names the submission's id.
+    files: Vec<NewAttachment>,
+    intake_error: Option<String>,
+    actor: Actor,
     now: DateTime<Utc>,
-) -> StoreResult<Stored> {
-    let existing: Option<i64> = run!(&db.write, c => sqlx::query_scalar("SELECT id FROM submissions WHERE instance_id = $1").bind(instance_id).fetch_optional(c).await?);
+}
+
+impl Pending {
+    pub(crate) fn intake_error(&self) -> Option<&str> {
+        self.intake_error.as_deref()
+    }
+}
+
+/// Stores a submission once per instanceID, with its files and the report it becomes, in the
+/// intake writer's commit group: the submission, its report and the link between them share
+/// one commit (and its fsync) with every other intake waiting, instead of three commits of their
+/// own. A resent instanceID stores nothing, not even a report. A report the intake refuses
+/// (validation) leaves the submission stored with the reason.
+pub async fn receive(db: &Db, incoming: Incoming<'_>, report: ReportFrom) -> StoreResult<Received> {
+    // Fast path for resends, on the read pool; the writer checks again inside its transaction.
+    let existing: Option<i64> =
+        run!(&db.read, c => sqlx::query_scalar("SELECT id FROM submissions WHERE instance_id = $1").bind(incoming.instance_id).fetch_optional(c).await?);
     if let Some(id) = existing {
-        return Ok(Stored::Duplicate(id));
+        return Ok(Received { stored: Stored::Duplicate(id), report: None, intake_error: None });
     }
-    let keys = db.keys()?;
-    let subkey = keys.subkey(SUBKEY);
-    let sealed_xml = seal_with(&subkey, xml, &xml_context(instance_id));
-    let sealed_data = keys.seal(data.to_string().as_bytes(), &data_context(instance_id));
-    let mut tx = db.begin().await?;
-    let inserted: Result<i64, sqlx::Error> = run_tx!(&mut tx, c => sqlx::query_scalar(
-        "INSERT INTO submissions (form_pk, instance_id, xml, data, warnings, area_code, submitted_by, received_at, sealed) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,TRUE) RETURNING id"
-    ).bind(form_pk).bind(instance_id).bind(&sealed_xml).bind(&sealed_data).bind(warnings.to_string()).bind(area).bind(submitted_by).bind(now).fetch_one(&mut **c).await);
-    let id = match inserted.map_err(StoreError::from) {
-        Ok(id) => id,
-        Err(StoreError::Conflict(_)) => {
-            drop(tx);
-            let id: i64 = run!(&db.write, c => sqlx::query_scalar("SELECT id FROM submissions WHERE instance_id = $1").bind(instance_id).fetch_one(c).await?);
-            return Ok(Stored::Duplicate(id));
-        }
-        Err(e) => return Err(e),
+    let (intake, intake_error) = match report {
+        ReportFrom::Nothing => (None, None),
+        ReportFrom::Refused(why) => (None, Some(why)),
+        ReportFrom::Intake(input, sender) => match crate::reports::prepare(db, input, sender, incoming.actor, incoming.now).await {
+            Ok(p) => (Some(p), None),
+            Err(e) => (None, Some(e.to_string())),
+        },
     };
-    for f in files {
-        use sha2::Digest;
-        let sha = hex::encode(sha2::Sha256::digest(&f.bytes));
-        let sealed = seal_with(&subkey, &f.bytes, &file_context(id, &sha));
-        run_tx!(&mut tx, c => { sqlx::query("INSERT INTO submission_attachments (submission_id, file_name, content_type, size, sha256, bytes) VALUES ($1,$2,$3,$4,$5,$6)")
-            .bind(id).bind(&f.file_name).bind(&f.content_type).bind(f.bytes.len() as i64).bind(sha).bind(&sealed).execute(&mut **c).await?; });
+    let keys = db.keys()?;
+    let pending = Pending {
+        form_pk: incoming.form_pk,
+        instance_id: incoming.instance_id.to_string(),
+        sealed_xml: seal_with(&keys.subkey(SUBKEY), incoming.xml, &xml_context(incoming.instance_id)),
+        sealed_data: keys.seal(incoming.data.to_string().as_bytes(), &data_context(incoming.instance_id)),
+        warnings: incoming.warnings.to_string(),
+        area: incoming.area.map(str::to_string),
+        submitted_by: incoming.submitted_by,
+        files: incoming.files,
+        intake_error,
+        actor: incoming.actor.clone(),
+        now: incoming.now,
+    };
+    let urgent = match &intake {
+        Some(p) => crate::auto_raise::may_raise(&crate::auto_raise::armed_rules(db).await?, p.report()),
+        None => false,
+    };
+    crate::group_commit::submit_submission(db, pending, intake, urgent).await
+}
+
+/// Writes the submissions of a commit group inside its transaction, in order; a resent
+/// instanceID (stored before, or earlier in the group) is answered `Duplicate` and stores nothing.
+pub(crate) async fn insert_pending(tx: &mut Tx, db: &Db, group: &[&Pending]) -> StoreResult<Vec<Stored>> {
+    let mut out = Vec::with_capacity(group.len());
+    let mut created = Vec::new();
+    for p in group {
+        let inserted: Option<i64> = run_tx!(&mut *tx, c => sqlx::query_scalar(
+            "INSERT INTO submissions (form_pk, instance_id, xml, data, warnings, area_code, submitted_by, received_at, intake_error, sealed) \
+             VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,TRUE) ON CONFLICT (instance_id) DO NOTHING RETURNING id"
+        ).bind(p.form_pk).bind(&p.instance_id).bind(&p.sealed_xml).bind(&p.sealed_data).bind(&p.warnings).bind(&p.area)
+            .bind(p.submitted_by).bind(p.now).bind(&p.intake_error).fetch_optional(&mut **c).await?);
+        let Some(id) = inserted else {
+            let id: i64 = run_tx!(&mut *tx, c => sqlx::query_scalar("SELECT id FROM submissions WHERE instance_id = $1").bind(&p.instance_id).fetch_one(&mut **c).await?);
+            out.push(Stored::Duplicate(id));
+            continue;
+        };
+        if !p.files.is_empty() {
+            let subkey = db.keys()?.subkey(SUBKEY);
+            for f in &p.files {
+                use sha2::Digest;
+                let sha = hex::encode(sha2::Sha256::digest(&f.bytes));
+                let sealed = seal_with(&subkey, &f.bytes, &file_context(id, &sha));
+                run_tx!(&mut *tx, c => { sqlx::query("INSERT INTO submission_attachments (submission_id, file_name, content_type, size, sha256, bytes) VALUES ($1,$2,$3,$4,$5,$6)")
+                    .bind(id).bind(&f.file_name).bind(&f.content_type).bind(f.bytes.len() as i64).bind(sha).bind(&sealed).execute(&mut **c).await?; });
+            }
+        }
+        created.push((id, *p));
+        out.push(Stored::New(id));
     }
-    audit::append(&mut tx, actor, "submission.create", "submission", &id.to_string(), serde_json::json!({"form": form_pk, "instance_id": instance_id, "files": files.len()})).await?;
-    tx.commit().await?;
-    Ok(Stored::New(id))
+    let entries: Vec<audit::NewEntry> = created.iter().map(|(id, p)| audit::NewEntry {
+        actor: &p.actor, action: "submission.create", entity: "submission", entity_id: id.to_string(),
+        detail: serde_json::json!({"form": p.form_pk, "instance_id": p.instance_id, "files": p.files.len()}),
+    }).collect();
+    audit::append_many(tx, &entries).await?;
+    Ok(out)
+}
+
+/// Records the report a submission became (in the writer's transaction, after both are written).
+pub(crate) async fn link_report(tx: &mut Tx, submission_id: i64, report_id: i64) -> StoreResult<()> {
+    run_tx!(&mut *tx, c => { sqlx::query("UPDATE submissions SET report_id = $2 WHERE id = $1").bind(submission_id).bind(report_id).execute(&mut **c).await?; });
+    Ok(())
 }
 
 /// Seals the submissions stored in clear by older versions (XML, data, files), in the
@@ -229,11 +344,6 @@ pub(crate) async fn seal_clear_submissions(tx: &mut Tx, keys: &Keyring) -> Store
         }
     }
     Ok(ids.len() as u64)
-}
-
-pub async fn link_report(db: &Db, submission_id: i64, report_id: Option<i64>, intake_error: Option<&str>) -> StoreResult<()> {
-    run!(&db.write, c => { sqlx::query("UPDATE submissions SET report_id = $2, intake_error = $3 WHERE id = $1").bind(submission_id).bind(report_id).bind(intake_error).execute(c).await?; });
-    Ok(())
 }
 
 /// The raw XML of every submission of a form, oldest first (for export and tallies).

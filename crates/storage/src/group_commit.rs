@@ -1,4 +1,5 @@
-//! Group commit for report intake. One writer task per process takes the intake requests
+//! Group commit for report intake (every channel, and OpenRosa submissions with the report
+//! they become). One writer task per process takes the intake requests
 //! that arrive while the previous commit is on its way to disk, stores them together in one
 //! transaction, commits once (one fsync for the whole group), and only then answers each caller. A 2xx still means "on disk". The group is written with a few
 //! multi-row statements ([`reports::store_group`]); a request that fails it (a constraint) makes
@@ -9,7 +10,9 @@
 //! a report is the fsync of its commit. Sharing it among every request that is waiting turns
 //! a few hundred durable commits per second into tens of thousands of durable reports.
 
+use crate::forms::{self, Pending, Received, Stored};
 use crate::reports::{self, IntakeOutcome, Prepared};
+use crate::sms::{self, InboxStored, PendingInbox};
 use crate::{Db, StoreError, StoreResult};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -20,9 +23,23 @@ pub const MAX_GROUP: usize = 1024;
 /// Requests waiting for the writer; callers wait (backpressure) when it is full.
 const QUEUE: usize = 16 * 1024;
 
-pub(crate) struct Job {
-    prepared: Prepared,
-    reply: oneshot::Sender<StoreResult<IntakeOutcome>>,
+/// One request for the writer.
+pub(crate) enum Job {
+    Intake { prepared: Prepared, reply: oneshot::Sender<StoreResult<IntakeOutcome>> },
+    /// An OpenRosa submission, and the report it becomes (none for a survey or a refusal).
+    Submission { pending: Pending, intake: Option<Prepared>, reply: oneshot::Sender<StoreResult<Received>> },
+    /// An inbound SMS, and the report it becomes (none for a reply-only message).
+    Inbound { pending: PendingInbox, intake: Option<Prepared>, reply: oneshot::Sender<StoreResult<InboxStored>> },
+}
+
+impl Job {
+    fn fail(self, e: StoreError) {
+        match self {
+            Job::Intake { reply, .. } => drop(reply.send(Err(e))),
+            Job::Submission { reply, .. } => drop(reply.send(Err(e))),
+            Job::Inbound { reply, .. } => drop(reply.send(Err(e))),
+        }
+    }
 }
 
 /// The way to the writer task, shared by every clone of a [`Db`].
@@ -59,11 +76,29 @@ pub fn stats(db: &Db) -> (u64, u64) {
 /// An `urgent` one (it may raise an alert) goes ahead of every bulk intake waiting: under a
 /// flood of reports, the report that raises the alert is not behind thousands of others.
 pub(crate) async fn submit(db: &Db, prepared: Prepared, urgent: bool) -> StoreResult<IntakeOutcome> {
-    let handle = db.intake_writer.get_or_init(|| start(db));
     let (reply, answer) = oneshot::channel();
-    let lane = if urgent { &handle.urgent } else { &handle.queue };
-    lane.send(Job { prepared, reply }).await.map_err(|_| StoreError::Other("intake writer stopped".into()))?;
+    hand_over(db, Job::Intake { prepared, reply }, urgent).await?;
     answer.await.map_err(|_| StoreError::Other("intake writer stopped before answering".into()))?
+}
+
+/// The same for an OpenRosa submission and the report it becomes, written together.
+pub(crate) async fn submit_submission(db: &Db, pending: Pending, intake: Option<Prepared>, urgent: bool) -> StoreResult<Received> {
+    let (reply, answer) = oneshot::channel();
+    hand_over(db, Job::Submission { pending, intake, reply }, urgent).await?;
+    answer.await.map_err(|_| StoreError::Other("intake writer stopped before answering".into()))?
+}
+
+/// The same for an inbound SMS and the report it becomes, written together.
+pub(crate) async fn submit_inbound(db: &Db, pending: PendingInbox, intake: Option<Prepared>, urgent: bool) -> StoreResult<InboxStored> {
+    let (reply, answer) = oneshot::channel();
+    hand_over(db, Job::Inbound { pending, intake, reply }, urgent).await?;
+    answer.await.map_err(|_| StoreError::Other("intake writer stopped before answering".into()))?
+}
+
+async fn hand_over(db: &Db, job: Job, urgent: bool) -> StoreResult<()> {
+    let handle = db.intake_writer.get_or_init(|| start(db));
+    let lane = if urgent { &handle.urgent } else { &handle.queue };
+    lane.send(job).await.map_err(|_| StoreError::Other("intake writer stopped".into()))
 }
 
 fn start(db: &Db) -> Handle {
@@ -118,17 +153,17 @@ async fn commit_group(db: &Db, cache: &mut reports::EventCache, group: Vec<Job>)
         Ok(tx) => tx,
         Err(e) => return fail_all(group, &e),
     };
-    let ctx = match reports::GroupContext::load(db, &mut tx).await {
-        Ok(c) => c,
-        Err(e) => return fail_all(group, &e),
-    };
-    let prepared: Vec<&Prepared> = group.iter().map(|j| &j.prepared).collect();
-    match reports::store_group(&mut tx, &ctx, cache, &prepared).await {
-        Ok((outcomes, remembered)) => match tx.commit().await {
+    match write_group(db, &mut tx, cache, &group).await {
+        Ok((answers, remembered)) => match tx.commit().await {
             Ok(()) => {
                 cache.apply(remembered);
-                for (job, outcome) in group.into_iter().zip(outcomes) {
-                    let _ = job.reply.send(Ok(outcome));
+                for (job, answer) in group.into_iter().zip(answers) {
+                    match (job, answer) {
+                        (Job::Intake { reply, .. }, Answer::Intake(o)) => drop(reply.send(Ok(o))),
+                        (Job::Submission { reply, .. }, Answer::Submission(r)) => drop(reply.send(Ok(r))),
+                        (Job::Inbound { reply, .. }, Answer::Inbound(r)) => drop(reply.send(Ok(r))),
+                        (job, _) => job.fail(StoreError::Other("intake writer: answer of another kind".into())),
+                    }
                 }
             }
             // Not retried: after a failed COMMIT nobody knows what is on disk.
@@ -137,16 +172,20 @@ async fn commit_group(db: &Db, cache: &mut reports::EventCache, group: Vec<Job>)
         Err(e) => {
             drop(tx); // rolled back: nothing of the group is stored
             if group.len() == 1 {
-                let job = group.into_iter().next().expect("one job");
-                let answer = match e {
-                    // Same key stored by another node at the same moment (PostgreSQL): answer as it did.
-                    StoreError::Conflict(c) => match reports::by_idempotency_key(db, job.prepared.key()).await {
-                        Ok(Some(existing)) => Ok(existing),
-                        _ => Err(StoreError::Conflict(c)),
-                    },
-                    e => Err(e),
-                };
-                let _ = job.reply.send(answer);
+                match group.into_iter().next().expect("one job") {
+                    Job::Intake { prepared, reply } => {
+                        let answer = match e {
+                            // Same key stored by another node at the same moment (PostgreSQL): answer as it did.
+                            StoreError::Conflict(c) => match reports::by_idempotency_key(db, prepared.key()).await {
+                                Ok(Some(existing)) => Ok(existing),
+                                _ => Err(StoreError::Conflict(c)),
+                            },
+                            e => Err(e),
+                        };
+                        let _ = reply.send(answer);
+                    }
+                    job => job.fail(e),
+                }
             } else {
                 // One request failed the group: store the halves apart, so it gets its own error
                 // and the others are stored (log2(group) extra commits, only when something fails).
@@ -159,10 +198,71 @@ async fn commit_group(db: &Db, cache: &mut reports::EventCache, group: Vec<Job>)
     }
 }
 
+enum Answer {
+    Intake(IntakeOutcome),
+    Submission(Received),
+    Inbound(InboxStored),
+}
+
+/// The row a job writes before its report, if any.
+enum Row {
+    Nothing,
+    Submission(Stored),
+    /// None: the gateway's id was stored already (a retry).
+    Inbox(Option<i64>),
+}
+
+/// Writes the whole group inside `tx`: submissions first (a resent instanceID stores nothing,
+/// not even its report), then every report at once, then the links between them.
+async fn write_group(db: &Db, tx: &mut crate::Tx, cache: &reports::EventCache, group: &[Job]) -> StoreResult<(Vec<Answer>, reports::CacheUpdate)> {
+    let ctx = reports::GroupContext::load(db, tx).await?;
+    let pending: Vec<&Pending> = group.iter().filter_map(|j| match j { Job::Submission { pending, .. } => Some(pending), _ => None }).collect();
+    let mut stored = forms::insert_pending(tx, db, &pending).await?.into_iter();
+    // Each job's own row, and its report unless the row was a resend.
+    let mut plan: Vec<(Row, Option<&Prepared>)> = Vec::with_capacity(group.len());
+    for job in group {
+        plan.push(match job {
+            Job::Intake { prepared, .. } => (Row::Nothing, Some(prepared)),
+            Job::Submission { intake, .. } => {
+                let s = stored.next().expect("one outcome per submission");
+                (Row::Submission(s), if matches!(s, Stored::New(_)) { intake.as_ref() } else { None })
+            }
+            Job::Inbound { pending, intake, .. } => {
+                let id = sms::insert_pending(tx, pending).await?;
+                (Row::Inbox(id), if id.is_some() { intake.as_ref() } else { None })
+            }
+        });
+    }
+    let prepared: Vec<&Prepared> = plan.iter().filter_map(|(_, p)| *p).collect();
+    let (outcomes, remembered) = reports::store_group(tx, &ctx, cache, &prepared).await?;
+    let mut outcomes = outcomes.into_iter();
+    let mut answers = Vec::with_capacity(group.len());
+    for (job, (row, p)) in group.iter().zip(plan) {
+        let report = p.map(|_| outcomes.next().expect("one outcome per report"));
+        answers.push(match (job, row) {
+            (Job::Submission { pending, .. }, Row::Submission(stored)) => {
+                if let (Stored::New(id), Some(r)) = (stored, &report) {
+                    forms::link_report(tx, id, r.report_id).await?;
+                }
+                let intake_error = if matches!(stored, Stored::New(_)) { pending.intake_error().map(str::to_string) } else { None };
+                Answer::Submission(Received { stored, report, intake_error })
+            }
+            (_, Row::Inbox(id)) => {
+                if let (Some(id), Some(r)) = (id, &report) {
+                    sms::link_inbound_report(tx, id, r.report_id).await?;
+                }
+                Answer::Inbound(id.map(|id| (id, report)))
+            }
+            _ => Answer::Intake(report.expect("an intake has its report")),
+        });
+    }
+    Ok((answers, remembered))
+}
+
 /// Nothing of the group was stored: every caller gets the error (a stored-looking answer
 /// would be a lie after a failed commit).
 fn fail_all(group: Vec<Job>, e: &StoreError) {
     for job in group {
-        let _ = job.reply.send(Err(StoreError::Other(e.to_string())));
+        job.fail(StoreError::Other(e.to_string()));
     }
 }

@@ -1,11 +1,11 @@
 //! A short memory of what nearly every request reads and almost never changes: who holds an
 //! API token and what they may do, the taxonomy, the path of an area code, the
-//! auto-raise rules. Without it each
+//! gazetteer of place names, the auto-raise rules, the form an OpenRosa submission names (parsed). Without it each
 //! report over the API cost five reads before its own work (measured: the thread hand-offs of
 //! those reads were a quarter of the server's time under load).
 //!
 //! An entry is trusted for [`FRESH_FOR`] at most, and none is trusted after this process changed
-//! accounts, grants, roles, tokens, categories, areas or escalation rules ([`Memo::forget_all`], called by those writes).
+//! accounts, grants, roles, tokens, categories, areas, forms or escalation rules ([`Memo::forget_all`], called by those writes).
 //! Another app node's change is seen within [`FRESH_FOR`]: a token revoked on node A still
 //! works on node B for up to one second. Only hits are kept (an unknown token, area or user is
 //! looked up every time), so a new area or account works at once.
@@ -33,6 +33,10 @@ pub struct Memo {
     pub(crate) area_paths: Shelf<String, String>,
     /// Enabled auto-raise rules as `(category or any, minimum severity)`.
     pub(crate) auto_raise: Shelf<(), Vec<(Option<String>, i32)>>,
+    /// Every area's name and aliases, for places named in SMS and reports.
+    pub(crate) gazetteer: Shelf<(), std::sync::Arc<vigie_domain::early_warning::places::Gazetteer>>,
+    /// (form_id, version) → the form and its parsed XForm, for OpenRosa submissions.
+    pub(crate) submission_forms: Shelf<(String, String), (crate::forms::FormView, std::sync::Arc<vigie_domain::openrosa::xform::XForm>)>,
 }
 
 impl Memo {

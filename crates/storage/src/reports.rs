@@ -74,9 +74,12 @@ impl Prepared {
     pub(crate) fn key(&self) -> &str {
         self.report.idempotency_key.as_str()
     }
+    pub(crate) fn report(&self) -> &Report {
+        &self.report
+    }
 }
 
-async fn prepare(db: &Db, input: ReportInput, sender: Sender, actor: &Actor, now: DateTime<Utc>) -> StoreResult<Prepared> {
+pub(crate) async fn prepare(db: &Db, input: ReportInput, sender: Sender, actor: &Actor, now: DateTime<Utc>) -> StoreResult<Prepared> {
     let taxonomy = crate::categories::taxonomy(db).await?;
     let mut report = input.validate(now, &taxonomy, &ReportPolicy::default()).map_err(ew_invalid)?;
 
@@ -387,13 +390,21 @@ pub async fn receipt(db: &Db, key: &str, user_id: i64) -> StoreResult<Option<Int
 }
 
 /// All area names as a gazetteer (built per call: a few thousand rows at most).
-pub async fn gazetteer(db: &Db) -> StoreResult<Gazetteer> {
+pub async fn gazetteer(db: &Db) -> StoreResult<std::sync::Arc<Gazetteer>> {
+    // Every SMS and every report named by place reads it: remembered ≤ 1 s (crate::memo),
+    // forgotten at once when this process changes areas.
+    if let Some(g) = db.memo.gazetteer.get(&db.memo, &()) {
+        return Ok(g);
+    }
+    let generation = db.memo.generation();
     let rows: Vec<(String, String, String)> = run!(&db.read, c => sqlx::query_as("SELECT code, path, name FROM areas").fetch_all(c).await?);
     let entries = rows
         .into_iter()
         .filter_map(|(code, path, name)| Some(PlaceEntry { area: AreaCode::parse(&code).ok()?, path: AreaPath(path), name }))
         .collect();
-    Ok(Gazetteer::new(entries, DEFAULT_ALIASES))
+    let g = std::sync::Arc::new(Gazetteer::new(entries, DEFAULT_ALIASES));
+    db.memo.gazetteer.put(generation, (), g.clone());
+    Ok(g)
 }
 
 async fn resolve_place(db: &Db, name: &str) -> StoreResult<Option<(AreaCode, AreaPath)>> {

@@ -6,6 +6,9 @@
 use crate::{jobs, run, run_tx, Db, StoreError, StoreResult, Tx};
 use chrono::{DateTime, Utc};
 use vigie_domain::phone::Phone;
+use crate::audit::Actor;
+use crate::reports::Sender;
+use vigie_domain::early_warning::report::ReportInput;
 
 pub const QUEUE: &str = "sms";
 
@@ -86,17 +89,67 @@ pub async fn outbox_for_alert(db: &Db, alert_id: i64) -> StoreResult<Vec<OutboxV
         .bind(alert_id).fetch_all(c).await?))
 }
 
-/// An inbound SMS, stored before anything else is done with it. Returns None when the
-/// gateway's id was seen already (a retry): the first copy was kept.
-pub async fn record_inbound(tx: &mut Tx, db: &Db, gateway_id: Option<&str>, from: &str, text: &str, kind: &str, now: DateTime<Utc>) -> StoreResult<Option<i64>> {
+/// An inbound SMS as the gateway handed it over, with how it was understood.
+pub struct Inbound<'a> {
+    /// The gateway's message id: a retry carries the same one.
+    pub gateway_id: Option<&'a str>,
+    pub from: &'a str,
+    pub text: &'a str,
+    pub kind: &'a str,
+    pub now: DateTime<Utc>,
+}
+
+/// An inbound SMS sealed, ready for the intake writer (see [`crate::group_commit`]).
+pub(crate) struct PendingInbox {
+    gateway_id: Option<String>,
+    from_sealed: String,
+    from_index: String,
+    text: String,
+    kind: String,
+    now: DateTime<Utc>,
+}
+
+/// What the intake writer stored for an SMS: its inbox row and the report it became.
+pub type InboxStored = Option<(i64, Option<crate::reports::IntakeOutcome>)>;
+
+/// Stores an inbound SMS and the report it becomes (an alert, or a message kept for triage) in
+/// one commit of the intake writer, shared with every intake waiting; an SMS whose report may
+/// raise an alert goes ahead of bulk intake. None: the gateway's id was seen already (a retry),
+/// nothing is stored again. A report the intake refuses (validation) leaves the SMS stored,
+/// and its error is returned.
+pub async fn receive(db: &Db, sms: Inbound<'_>, report: Option<(ReportInput, Sender, Actor)>) -> StoreResult<InboxStored> {
     let keys = db.keys()?;
-    let sealed = keys.seal(from.as_bytes(), &phone_context("sms_inbox"));
-    let index = keys.blind_index("phone", from);
-    let text = keys.seal(text.as_bytes(), &text_context("sms_inbox"));
-    let id: Option<i64> = run_tx!(tx, c => sqlx::query_scalar(
+    let pending = PendingInbox {
+        gateway_id: sms.gateway_id.map(str::to_string),
+        from_sealed: keys.seal(sms.from.as_bytes(), &phone_context("sms_inbox")),
+        from_index: keys.blind_index("phone", sms.from),
+        text: keys.seal(sms.text.as_bytes(), &text_context("sms_inbox")),
+        kind: sms.kind.to_string(),
+        now: sms.now,
+    };
+    let (intake, refused) = match report {
+        None => (None, None),
+        Some((input, sender, actor)) => match crate::reports::prepare(db, input, sender, &actor, sms.now).await {
+            Ok(p) => (Some(p), None),
+            Err(e) => (None, Some(e)),
+        },
+    };
+    let urgent = match &intake {
+        Some(p) => crate::auto_raise::may_raise(&crate::auto_raise::armed_rules(db).await?, p.report()),
+        None => false,
+    };
+    let stored = crate::group_commit::submit_inbound(db, pending, intake, urgent).await?;
+    match refused {
+        Some(e) => Err(e),
+        None => Ok(stored),
+    }
+}
+
+/// Writes one inbound SMS in the writer's transaction; None when its gateway id is stored already.
+pub(crate) async fn insert_pending(tx: &mut Tx, p: &PendingInbox) -> StoreResult<Option<i64>> {
+    Ok(run_tx!(&mut *tx, c => sqlx::query_scalar(
         "INSERT INTO sms_inbox (gateway_id, from_sealed, from_index, text, kind, received_at) VALUES ($1,$2,$3,$4,$5,$6) ON CONFLICT (gateway_id) DO NOTHING RETURNING id"
-    ).bind(gateway_id).bind(sealed).bind(index).bind(text).bind(kind).bind(now).fetch_optional(&mut **c).await?);
-    Ok(id)
+    ).bind(&p.gateway_id).bind(&p.from_sealed).bind(&p.from_index).bind(&p.text).bind(&p.kind).bind(p.now).fetch_optional(&mut **c).await?))
 }
 
 pub async fn link_inbound_report(tx: &mut Tx, inbox_id: i64, report_id: i64) -> StoreResult<()> {
@@ -107,5 +160,6 @@ pub async fn link_inbound_report(tx: &mut Tx, inbox_id: i64, report_id: i64) -> 
 /// How many SMS this number sent since `since` (for per-number rate limits).
 pub async fn inbound_count_since(db: &Db, from: &str, since: DateTime<Utc>) -> StoreResult<i64> {
     let index = db.keys()?.blind_index("phone", from);
-    Ok(run!(&db.write, c => sqlx::query_scalar("SELECT COUNT(*) FROM sms_inbox WHERE from_index = $1 AND received_at >= $2").bind(index).bind(since).fetch_one(c).await?))
+    // On the read pool: not behind the intake writer (a count a moment old is good enough here).
+    Ok(run!(&db.read, c => sqlx::query_scalar("SELECT COUNT(*) FROM sms_inbox WHERE from_index = $1 AND received_at >= $2").bind(index).bind(since).fetch_one(c).await?))
 }
