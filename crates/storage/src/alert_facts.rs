@@ -196,11 +196,22 @@ fn assemble(area: &AreaPath, period: Period, as_of: DateTime<Utc>, c: &Counts, t
 /// The population of an area's subtree and period (the first five placeholders).
 const POPULATION: &str = "(area_path = $1 OR (area_path >= $2 AND area_path < $3)) AND reported_at >= $4 AND reported_at < $5 AND merged_into IS NULL";
 
+/// Where [`POPULATION`] is read from. SQLite ≥ 3.45 (the one sqlx bundles) prefers `alerts_area`
+/// with a skip-scan and a table look-up per alert over the covering `alerts_indicators` (measured
+/// at 1 M reports, 90 days national: 100 ms against 30 ms, medians 83 against 12 ms): it is named.
+fn population_source(db: &Db) -> &'static str {
+    match db.backend {
+        Backend::Sqlite => "alerts INDEXED BY alerts_indicators",
+        Backend::Postgres => "alerts",
+    }
+}
+
 /// Early-warning indicators of `area`'s subtree for `period`, as of `as_of`: one aggregate over
 /// the covering index, and each median read at its rank (no document leaves the database).
 pub async fn indicators(db: &Db, area: &AreaPath, period: Period, as_of: DateTime<Utc>) -> StoreResult<Indicators> {
     let (lo, hi) = area.descendant_range();
-    let sql = format!("SELECT {} FROM alerts WHERE {POPULATION}", counts_sql("$6"));
+    let alerts = population_source(db);
+    let sql = format!("SELECT {} FROM {alerts} WHERE {POPULATION}", counts_sql("$6"));
     let row: Vec<i64> = run!(&db.replica, c => {
         use sqlx::Row;
         let r = sqlx::query(&sql).bind(&area.0).bind(&lo).bind(&hi).bind(period.start).bind(period.end).bind(as_of).fetch_one(c).await?;
@@ -214,7 +225,7 @@ pub async fn indicators(db: &Db, area: &AreaPath, period: Period, as_of: DateTim
         }
         // The middle one (odd count) or the middle two (even count), by rank.
         let (offset, take) = if n % 2 == 1 { (n / 2, 1) } else { (n / 2 - 1, 2) };
-        let sql = format!("SELECT {col} FROM alerts WHERE {POPULATION} AND {col} IS NOT NULL ORDER BY {col} LIMIT {take} OFFSET {offset}");
+        let sql = format!("SELECT {col} FROM {alerts} WHERE {POPULATION} AND {col} IS NOT NULL ORDER BY {col} LIMIT {take} OFFSET {offset}");
         let mid: Vec<i64> =
             run!(&db.replica, c => sqlx::query_scalar(&sql).bind(&area.0).bind(&lo).bind(&hi).bind(period.start).bind(period.end).fetch_all(c).await?);
         medians[k] = median(mid.into_iter().map(Duration::nanoseconds).collect());
