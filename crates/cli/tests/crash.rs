@@ -606,7 +606,9 @@ async fn webhook_deliveries_are_sent_once_across_kill_9(b: Backend) {
     let acked = acked.lock().unwrap().clone();
     let unannounced: Vec<&i64> = reports.iter().chain(&acked).filter(|id| !announced.contains(id)).collect();
     assert!(unannounced.is_empty(), "reports never announced: {unannounced:?}");
-    assert!(acked.len() >= 100, "the load really ran ({} reports acknowledged)", acked.len());
+    // A guard that the load ran, not a speed check: a quiet machine acknowledges 300–600 here,
+    // a 2-core machine also building and fuzzing 57–79 (seen); a broken intake acknowledges none.
+    assert!(acked.len() >= 40, "the load really ran ({} reports acknowledged)", acked.len());
     eprintln!("outbound crash test ({b:?}, seed {seed}): {kills} kills, {} reports acknowledged, {} stored, webhooks: {figures}", acked.len(), reports.len());
     store.close().await;
 }
