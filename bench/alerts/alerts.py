@@ -175,9 +175,13 @@ def drive(a):
     threading.Thread(target=nudge, daemon=True).start()
     lat, missed, ids = [], 0, []
     places = ["Koro", "Dinangourou", "Madougou", "Dioungani", "Bondo", "Yoro"]
+    senders = a.sender.split(",")
     for i in range(a.count):
         marker = f"b{i:05d}"
-        line = f"{a.sender} 3000 text ALERTE attaque Koro hommes armes vers {places[i % len(places)]} marche {marker}"
+        # Several focal points take turns: one number may send 20 SMS in 10 min before Vigie's
+        # flood limit stops answering it (crates/server/src/sms.rs, FLOOD_LIMIT).
+        sender = senders[i % len(senders)]
+        line = f"{sender} 3000 text ALERTE attaque Koro hommes armes vers {places[i % len(places)]} marche {marker}"
         with cond:
             seen, sent_before = len(got), sent[0]
         with fifo_lock:
@@ -243,7 +247,7 @@ def main():
     d = sub.add_parser("drive")
     d.add_argument("--fifo", required=True)
     d.add_argument("--log", required=True)
-    d.add_argument("--from", dest="sender", required=True)
+    d.add_argument("--from", dest="sender", required=True, help="phone number(s) of the focal points, comma-separated; they take turns")
     d.add_argument("--to", required=True)
     d.add_argument("--count", type=int, default=1000)
     d.add_argument("--timeout", type=float, default=30)

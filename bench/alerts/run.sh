@@ -20,7 +20,10 @@ export VIGIE_KEY_FILE=$BENCH_TMP/vigie.key
 PY="python3 $REPO/bench/alerts/alerts.py"
 KANNEL="bash $REPO/scripts/kannel.sh"
 RESPONDER=+22365000001
-REPORTER=+22376123456
+# The focal points' numbers: +22376100001, +22376100002, …
+reporter() { printf '+223761%05d\n' "$1"; }
+N_REPORTERS=$(( (ALERTS + 14) / 15 ))
+REPORTERS=$(for n in $(seq 1 "$N_REPORTERS"); do reporter "$n"; done | paste -sd,)
 # Upper bound of one run's background load (it normally stops when the alerts are done).
 MAX_LOAD_SECONDS=${MAX_LOAD_SECONDS:-900}
 stamp=$(date -u +%Y%m%dT%H%M%SZ)
@@ -59,7 +62,7 @@ kannel_start "$port" "baseline-key"
 $PY echo --port "$port" --sendsms "$KANNEL_SENDSMS_URL" --user "$KANNEL_SENDSMS_USER" --password "$KANNEL_SENDSMS_PASSWORD" --to "$RESPONDER" --max-seconds "$MAX_LOAD_SECONDS" &
 echo_pid=$!; PIDS+=("$echo_pid")
 wait_port "$port"
-$PY drive --fifo "$KANNEL_FAKESMSC_IN" --log "$KANNEL_FAKESMSC_LOG" --from "$REPORTER" --to "$RESPONDER" --count "$ALERTS" >"$res-baseline.json"
+$PY drive --fifo "$KANNEL_FAKESMSC_IN" --log "$KANNEL_FAKESMSC_LOG" --from "$REPORTERS" --to "$RESPONDER" --count "$ALERTS" >"$res-baseline.json"
 kill "$echo_pid" 2>/dev/null || true
 $KANNEL stop "$KANNEL_DIR" >/dev/null 2>&1 || true
 
@@ -77,14 +80,18 @@ for backend in $BACKENDS; do
   VIGIE_PID=$!; PIDS+=("$VIGIE_PID"); VIGIE_BASE="http://127.0.0.1:$port"
   for _ in $(seq 1 200); do curl -sf -m 1 "$VIGIE_BASE/readyz" >/dev/null 2>&1 && break; sleep 0.05; done
   api POST /api/v1/escalation-rules "{\"category_code\":\"armed_attack\",\"min_severity\":1,\"area_code\":\"ML-5\",\"auto_raise\":true,\"levels\":[{\"name\":\"Gendarmerie de Koro\",\"phone\":\"$RESPONDER\",\"ack_minutes\":60}]}" >/dev/null
-  uid=$(api POST /api/v1/users '{"username":"relais.koro","display_name":"Relais Koro","password":"une phrase de passe longue","grants":[{"role":"reporter","area_code":"ML-5-KORO"}]}' | python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')
-  api PATCH "/api/v1/users/$uid" "{\"phone\":\"$REPORTER\"}" >/dev/null
+  # Registered focal points (auto-raise trusts only them), each sending at most 15 of the alerts:
+  # Vigie stops answering a number past 20 SMS in 10 minutes (flood limit).
+  for n in $(seq 1 "$N_REPORTERS"); do
+    uid=$(api POST /api/v1/users "{\"username\":\"relais.koro.$n\",\"display_name\":\"Relais Koro $n\",\"password\":\"une phrase de passe longue\",\"grants\":[{\"role\":\"reporter\",\"area_code\":\"ML-5-KORO\"}]}" | python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')
+    api PATCH "/api/v1/users/$uid" "{\"phone\":\"$(reporter "$n")\"}" >/dev/null
+  done
   before=$(api GET "/api/v1/reports?per_page=1" | python3 -c 'import json,sys; print(json.load(sys.stdin)["total"])')
   stopfile=$BENCH_TMP/stop-load-$backend
   $PY load --base "$VIGIE_BASE" --token "$TOKEN" --rate "$LOAD_RATE" --duration "$MAX_LOAD_SECONDS" --stop-file "$stopfile" >"$res-$backend-load.json" &
   load_pid=$!; PIDS+=("$load_pid")
   sleep 2 # the load reaches its pace before the first alert
-  $PY drive --fifo "$KANNEL_FAKESMSC_IN" --log "$KANNEL_FAKESMSC_LOG" --from "$REPORTER" --to "$RESPONDER" --count "$ALERTS" \
+  $PY drive --fifo "$KANNEL_FAKESMSC_IN" --log "$KANNEL_FAKESMSC_LOG" --from "$REPORTERS" --to "$RESPONDER" --count "$ALERTS" \
     --base "$VIGIE_BASE" --token "$TOKEN" >"$res-$backend.json"
   touch "$stopfile"; wait "$load_pid" || true
   echo "{\"peak_rss_mb\": $(rss_peak_mb "$VIGIE_PID"), \"reports_stored\": $(( $(api GET "/api/v1/reports?per_page=1" | python3 -c 'import json,sys; print(json.load(sys.stdin)["total"])') - before ))}" >"$res-$backend-vigie.json"
