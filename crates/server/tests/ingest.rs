@@ -23,6 +23,7 @@ both_backends!(
     a_report_that_may_raise_an_alert_goes_ahead_of_bulk_intake,
     submissions_share_the_writers_commit_with_their_reports,
     an_sms_and_its_report_are_written_together,
+    a_report_above_joins_the_event_below_it,
 );
 
 fn input(key: &str, text: &str, area: &str) -> ReportInput {
@@ -421,4 +422,22 @@ async fn an_sms_and_its_report_are_written_together(b: support::Backend) {
     assert_eq!(count(db, "SELECT COUNT(*) FROM reports WHERE channel = 'sms'").await, 20);
     let v = vigie_storage::audit::verify(db).await.unwrap();
     assert!(v.broken.is_none(), "audit chain intact");
+}
+
+/// A report placed on a region joins the event its cercle already has (the writer looks below
+/// an area that has areas below it); a report on a cercle, which has none below in this tree,
+/// joins the region's event from above.
+async fn a_report_above_joins_the_event_below_it(b: support::Backend) {
+    let Some(app) = TestApp::spawn(b).await else { return };
+    let db = &app.db;
+    let send = |key: &'static str, area: &'static str| {
+        let db = db.clone();
+        async move { reports::intake(&db, input(key, "hommes armés attaque du marché de Koro ce matin", area), Sender::default(), &Actor::system("test"), vigie_storage::now()).await.unwrap() }
+    };
+    let cercle = send("below-1", "ML-5-KORO").await;
+    let region = send("above-1", "ML-5").await;
+    assert!(cercle.new_event && !region.new_event, "the region's report joins the cercle's event");
+    assert_eq!(region.alert_id, cercle.alert_id);
+    let again = send("below-2", "ML-5-KORO").await;
+    assert_eq!(again.alert_id, cercle.alert_id, "and the cercle's next report joins it too");
 }

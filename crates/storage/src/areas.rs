@@ -277,6 +277,19 @@ pub async fn import(db: &Db, rows: &[AreaRow], actor: &Actor) -> StoreResult<Imp
     Ok(summary)
 }
 
+/// Paths of the areas that have areas below them, remembered ≤ 1 s (crate::memo; forgotten at
+/// once when this process changes areas).
+pub async fn parents(db: &Db) -> StoreResult<std::sync::Arc<std::collections::HashSet<String>>> {
+    if let Some(p) = db.memo.parents.get(&db.memo, &()) {
+        return Ok(p);
+    }
+    let generation = db.memo.generation();
+    let rows: Vec<String> = run!(&db.read, c => sqlx::query_scalar("SELECT DISTINCT p.path FROM areas p JOIN areas c ON c.parent_code = p.code").fetch_all(c).await?);
+    let parents = std::sync::Arc::new(rows.into_iter().collect::<std::collections::HashSet<String>>());
+    db.memo.parents.put(generation, (), parents.clone());
+    Ok(parents)
+}
+
 /// Paths of the tree's roots (areas without a parent): the scope of someone who sees everything.
 pub async fn root_paths(db: &Db) -> StoreResult<Vec<AreaPath>> {
     let v: Vec<String> = run!(&db.read, c => sqlx::query_scalar("SELECT path FROM areas WHERE parent_code IS NULL ORDER BY path").fetch_all(c).await?);
