@@ -277,17 +277,26 @@ pub async fn import(db: &Db, rows: &[AreaRow], actor: &Actor) -> StoreResult<Imp
     Ok(summary)
 }
 
-/// Paths of the areas that have areas below them, remembered ≤ 1 s (crate::memo; forgotten at
-/// once when this process changes areas).
-pub async fn parents(db: &Db) -> StoreResult<std::sync::Arc<std::collections::HashSet<String>>> {
-    if let Some(p) = db.memo.parents.get(&db.memo, &()) {
-        return Ok(p);
+/// Every area's descendants (paths), by the area's path, remembered ≤ 1 s (crate::memo;
+/// forgotten at once when this process changes areas). A commune usually has none.
+pub async fn descendants(db: &Db) -> StoreResult<std::sync::Arc<std::collections::HashMap<String, Vec<String>>>> {
+    if let Some(d) = db.memo.descendants.get(&db.memo, &()) {
+        return Ok(d);
     }
     let generation = db.memo.generation();
-    let rows: Vec<String> = run!(&db.read, c => sqlx::query_scalar("SELECT DISTINCT p.path FROM areas p JOIN areas c ON c.parent_code = p.code").fetch_all(c).await?);
-    let parents = std::sync::Arc::new(rows.into_iter().collect::<std::collections::HashSet<String>>());
-    db.memo.parents.put(generation, (), parents.clone());
-    Ok(parents)
+    let paths: Vec<String> = run!(&db.read, c => sqlx::query_scalar("SELECT path FROM areas ORDER BY path").fetch_all(c).await?);
+    let known: std::collections::HashSet<&str> = paths.iter().map(String::as_str).collect();
+    let mut below: std::collections::HashMap<String, Vec<String>> = std::collections::HashMap::new();
+    for path in &paths {
+        for (i, ch) in path.char_indices() {
+            if ch == '/' && known.contains(&path[..i]) {
+                below.entry(path[..i].to_string()).or_default().push(path.clone());
+            }
+        }
+    }
+    let below = std::sync::Arc::new(below);
+    db.memo.descendants.put(generation, (), below.clone());
+    Ok(below)
 }
 
 /// Paths of the tree's roots (areas without a parent): the scope of someone who sees everything.

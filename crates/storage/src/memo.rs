@@ -33,8 +33,8 @@ pub struct Memo {
     pub(crate) area_paths: Shelf<String, String>,
     /// Enabled auto-raise rules as `(category or any, minimum severity)`.
     pub(crate) auto_raise: Shelf<(), Vec<(Option<String>, i32)>>,
-    /// Paths of the areas that have areas below them.
-    pub(crate) parents: Shelf<(), std::sync::Arc<std::collections::HashSet<String>>>,
+    /// Area path → the paths of every area below it.
+    pub(crate) descendants: Shelf<(), std::sync::Arc<std::collections::HashMap<String, Vec<String>>>>,
     /// Every area's name and aliases, for places named in SMS and reports.
     pub(crate) gazetteer: Shelf<(), std::sync::Arc<vigie_domain::early_warning::places::Gazetteer>>,
     /// (form_id, version) → the form and its parsed XForm, for OpenRosa submissions.
