@@ -731,7 +731,7 @@ impl SignalRow {
 /// Without it every intake compared itself with every open report of the last two days.
 /// If area adjacency is ever passed to `cluster`, neighbours must be added here.
 /// Most areas below a place named one by one in the grouping read (beyond it, a range).
-const DESCENDANTS_BY_NAME: usize = 32;
+const DESCENDANTS_BY_NAME: usize = 128;
 
 fn candidate_places(report: &Report, area: Option<&AreaPath>, descendants: &std::collections::HashMap<String, Vec<String>>, cfg: &DedupConfig, args: &mut Vec<Arg>) -> Vec<String> {
     let Some(path) = area else { return vec!["1 = 1".into()] };
