@@ -262,6 +262,11 @@ impl Taxonomy {
     /// matched, and whether exactly.
     pub(crate) fn match_at(&self, words: &[&str]) -> Option<(usize, usize, bool)> {
         let mut best: Option<(usize, usize, bool)> = None;
+        // `words[..n].concat()` for each n, built once per call rather than once per keyword
+        // (the SMS parser calls this at each of up to 60 words, with some 150 keywords).
+        // With its length in characters: keywords two or more characters longer or shorter
+        // cannot be one typo away, and are skipped before the comparison.
+        let mut joined: Vec<Option<(String, usize)>> = vec![None; words.len().min(self.max_words) + 1];
         for exact in [true, false] {
             for k in &self.keywords {
                 let n = k.words.len();
@@ -271,7 +276,15 @@ impl Taxonomy {
                 let hit = if exact {
                     k.words.iter().zip(words).all(|(a, b)| a == b)
                 } else {
-                    k.joined.chars().count() >= 5 && within_one_edit(&k.joined, &words[..n].concat())
+                    let letters = k.joined.chars().count();
+                    letters >= 5 && {
+                        let (w, w_letters) = joined[n].get_or_insert_with(|| {
+                            let w = words[..n].concat();
+                            let c = w.chars().count();
+                            (w, c)
+                        });
+                        letters.abs_diff(*w_letters) <= 1 && within_one_edit(&k.joined, w)
+                    }
                 };
                 if hit {
                     best = Some((k.category, n, exact));

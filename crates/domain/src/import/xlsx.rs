@@ -58,7 +58,10 @@ fn check_extent(bytes: &[u8]) -> Result<(), Msg> {
         let Ok(name) = file.name().map(|n| n.to_string()) else {
             continue;
         };
-        if !(name.starts_with("xl/worksheets/") && name.ends_with(".xml")) {
+        // calamine opens the sheet the workbook names, whatever the case of its extension
+        // (`sheet1.xmL`, found by fuzzing risks_import): compare without case.
+        let lower = name.to_ascii_lowercase();
+        if !(lower.starts_with("xl/worksheets/") && lower.ends_with(".xml")) {
             continue;
         }
         let mut xml = Vec::new();
@@ -308,6 +311,17 @@ mod fuzz_regressions {
             };
             assert!(reason.contains("outside the sheet"), "{reason}");
         }
+    }
+
+    #[test]
+    fn a_sheet_whose_extension_is_not_lower_case_is_checked_too() {
+        // fuzz/corpus/risks_import/crash-13698ece…: `xl/worksheets/sheet1.xmL` escaped the
+        // checks and calamine overflowed on one of its references.
+        const SHEET_NAME_CASE: &[u8] = include_bytes!("testdata/fuzz_crash_sheet_name_case.xlsx");
+        let _ = sheet_to_csv(SHEET_NAME_CASE, Some("risks"));
+        let _ = sheet_to_csv(SHEET_NAME_CASE, None);
+        let _ = first_sheet_rows(SHEET_NAME_CASE);
+        let _ = sheet_names(SHEET_NAME_CASE);
     }
 
     #[test]
