@@ -274,11 +274,7 @@ pub async fn receive(db: &Db, incoming: Incoming<'_>, report: ReportFrom) -> Sto
         actor: incoming.actor.clone(),
         now: incoming.now,
     };
-    let urgent = match &intake {
-        Some(p) => crate::auto_raise::may_raise(&crate::auto_raise::armed_rules(db).await?, p.report()),
-        None => false,
-    };
-    crate::group_commit::submit_submission(db, pending, intake, urgent).await
+    crate::group_commit::submit_submission(db, pending, intake).await
 }
 
 /// Writes the submissions of a commit group inside its transaction, in order; a resent

@@ -33,6 +33,14 @@ pub(crate) enum Job {
 }
 
 impl Job {
+    /// The report this job writes, if any.
+    fn report(&self) -> Option<&Prepared> {
+        match self {
+            Job::Intake { prepared, .. } => Some(prepared),
+            Job::Submission { intake, .. } | Job::Inbound { intake, .. } => intake.as_ref(),
+        }
+    }
+
     fn fail(self, e: StoreError) {
         match self {
             Job::Intake { reply, .. } => drop(reply.send(Err(e))),
@@ -73,29 +81,34 @@ pub fn stats(db: &Db) -> (u64, u64) {
 }
 
 /// Hands one prepared report to the writer and waits until it is committed (or refused).
-/// An `urgent` one (it may raise an alert) goes ahead of every bulk intake waiting: under a
+/// One that may raise an alert goes ahead of every bulk intake waiting (see [`hand_over`]): under a
 /// flood of reports, the report that raises the alert is not behind thousands of others.
-pub(crate) async fn submit(db: &Db, prepared: Prepared, urgent: bool) -> StoreResult<IntakeOutcome> {
+pub(crate) async fn submit(db: &Db, prepared: Prepared) -> StoreResult<IntakeOutcome> {
     let (reply, answer) = oneshot::channel();
-    hand_over(db, Job::Intake { prepared, reply }, urgent).await?;
+    hand_over(db, Job::Intake { prepared, reply }).await?;
     answer.await.map_err(|_| StoreError::Other("intake writer stopped before answering".into()))?
 }
 
 /// The same for an OpenRosa submission and the report it becomes, written together.
-pub(crate) async fn submit_submission(db: &Db, pending: Pending, intake: Option<Prepared>, urgent: bool) -> StoreResult<Received> {
+pub(crate) async fn submit_submission(db: &Db, pending: Pending, intake: Option<Prepared>) -> StoreResult<Received> {
     let (reply, answer) = oneshot::channel();
-    hand_over(db, Job::Submission { pending, intake, reply }, urgent).await?;
+    hand_over(db, Job::Submission { pending, intake, reply }).await?;
     answer.await.map_err(|_| StoreError::Other("intake writer stopped before answering".into()))?
 }
 
 /// The same for an inbound SMS and the report it becomes, written together.
-pub(crate) async fn submit_inbound(db: &Db, pending: PendingInbox, intake: Option<Prepared>, urgent: bool) -> StoreResult<InboxStored> {
+pub(crate) async fn submit_inbound(db: &Db, pending: PendingInbox, intake: Option<Prepared>) -> StoreResult<InboxStored> {
     let (reply, answer) = oneshot::channel();
-    hand_over(db, Job::Inbound { pending, intake, reply }, urgent).await?;
+    hand_over(db, Job::Inbound { pending, intake, reply }).await?;
     answer.await.map_err(|_| StoreError::Other("intake writer stopped before answering".into()))?
 }
 
-async fn hand_over(db: &Db, job: Job, urgent: bool) -> StoreResult<()> {
+/// Queues a job; one whose report may raise an alert by itself goes in the urgent lane.
+async fn hand_over(db: &Db, job: Job) -> StoreResult<()> {
+    let urgent = match job.report() {
+        Some(p) => crate::auto_raise::may_raise(&crate::auto_raise::armed_rules(db).await?, p.report()),
+        None => false,
+    };
     let handle = db.intake_writer.get_or_init(|| start(db));
     let lane = if urgent { &handle.urgent } else { &handle.queue };
     lane.send(job).await.map_err(|_| StoreError::Other("intake writer stopped".into()))

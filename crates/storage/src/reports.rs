@@ -51,9 +51,7 @@ pub async fn intake(db: &Db, input: ReportInput, sender: Sender, actor: &Actor, 
         return Ok(existing);
     }
     let prepared = prepare(db, input, sender, actor, now).await?;
-    // A report that may raise an alert by itself does not wait behind bulk intake.
-    let urgent = crate::auto_raise::may_raise(&crate::auto_raise::armed_rules(db).await?, &prepared.report);
-    crate::group_commit::submit(db, prepared, urgent).await
+    crate::group_commit::submit(db, prepared).await
 }
 
 /// A report validated, placed and sealed, ready to be written.

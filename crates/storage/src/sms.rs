@@ -134,11 +134,7 @@ pub async fn receive(db: &Db, sms: Inbound<'_>, report: Option<(ReportInput, Sen
             Err(e) => (None, Some(e)),
         },
     };
-    let urgent = match &intake {
-        Some(p) => crate::auto_raise::may_raise(&crate::auto_raise::armed_rules(db).await?, p.report()),
-        None => false,
-    };
-    let stored = crate::group_commit::submit_inbound(db, pending, intake, urgent).await?;
+    let stored = crate::group_commit::submit_inbound(db, pending, intake).await?;
     match refused {
         Some(e) => Err(e),
         None => Ok(stored),
