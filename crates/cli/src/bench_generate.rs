@@ -173,6 +173,8 @@ pub async fn generate(db: &Db, spec: &Spec) -> anyhow::Result<(u64, u64)> {
     let end = end_of_history();
     let start = end - Duration::days(365 * spec.years as i64);
     let span = (end - start).num_seconds();
+    // On PostgreSQL, reports are partitioned by month: make the months of the history first.
+    vigie_storage::partitions::ensure_months(db, start.date_naive(), end.date_naive()).await?;
     let mut reports: Vec<ReportRow> = Vec::with_capacity(20_000);
     let mut alerts: Vec<AlertRow> = Vec::with_capacity(12_000);
     let (mut n_reports, mut n_alerts) = (0u64, 0u64);

@@ -1063,7 +1063,8 @@ async fn dashboard_reads_go_to_the_replica_and_writes_are_read_back_at_once() {
     primary.close().await;
 }
 
-/// The audit log is partitioned by month on PostgreSQL: the months ahead exist after start-up,
+/// The audit log (and reports and submissions) are partitioned by month on PostgreSQL: the
+/// months ahead exist after start-up,
 /// the upkeep job adds later ones once (several nodes may run it), entries land in their
 /// month, and the hash chain reads across partitions.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -1095,9 +1096,19 @@ async fn audit_log_is_partitioned_by_month_ahead_of_time() {
             month(m)
         );
     }
-    assert!(parts
-        .iter()
-        .any(|p| p.partition == "audit_log_default" && p.bounds == "DEFAULT"));
+    for table in vigie_storage::partitions::TABLES {
+        assert!(
+            parts
+                .iter()
+                .any(|p| p.partition == format!("{table}_default") && p.bounds == "DEFAULT"),
+            "{table}: {parts:?}"
+        );
+        let this_month = month(0).replace("audit_log", table);
+        assert!(
+            parts.iter().any(|p| p.partition == this_month),
+            "{this_month}: {parts:?}"
+        );
+    }
 
     // Entries of this month go to this month's partition, not the default one.
     let out = Command::new(BIN)
@@ -1139,7 +1150,9 @@ async fn audit_log_is_partitioned_by_month_ahead_of_time() {
         })
         .filter(|n| !(0..=vigie_storage::partitions::MONTHS_AHEAD).any(|m| &month(m) == n))
         .count() as i32;
-    assert_eq!(made, expected_new, "{parts:?}");
+    // The same months for each partitioned table (audit log, reports, submissions).
+    let tables = vigie_storage::partitions::TABLES.len() as i32;
+    assert_eq!(made, expected_new * tables, "{parts:?}");
     assert_eq!(
         vigie_storage::partitions::ensure_ahead(&db, later)
             .await

@@ -24,6 +24,7 @@ both_backends!(
     submissions_share_the_writers_commit_with_their_reports,
     an_sms_and_its_report_are_written_together,
     a_report_above_joins_the_event_below_it,
+    a_resend_is_recognised_whatever_the_month_it_was_stored_in,
 );
 
 fn input(key: &str, text: &str, area: &str) -> ReportInput {
@@ -374,6 +375,60 @@ async fn submissions_share_the_writers_commit_with_their_reports(b: support::Bac
     assert_eq!(count(db, "SELECT COUNT(*) FROM reports WHERE idempotency_key LIKE 'uuid:s-%'").await, 19);
     assert_eq!(count(db, "SELECT COUNT(*) FROM audit_log WHERE action = 'submission.create'").await, 60);
     assert_eq!(count(db, "SELECT COUNT(*) FROM audit_log WHERE action = 'report.create'").await, 19);
+    let v = vigie_storage::audit::verify(db).await.unwrap();
+    assert!(v.broken.is_none(), "audit chain intact");
+}
+
+/// A report or ODK submission resent months after it was stored is recognised, not stored
+/// twice. On PostgreSQL both tables are partitioned by month (migration 0022): the stored rows
+/// sit in their month's partition, and the unique keys hold across partitions.
+async fn a_resend_is_recognised_whatever_the_month_it_was_stored_in(b: support::Backend) {
+    use vigie_storage::forms::{self, Incoming, ReportFrom, Stored};
+    let Some(app) = TestApp::spawn(b).await else { return };
+    let db = &app.db;
+    let now = vigie_storage::now();
+    let then = now - chrono::Duration::days(95);
+    vigie_storage::partitions::ensure_months(db, then.date_naive(), now.date_naive()).await.unwrap();
+    let actor = Actor::system("test");
+    let old = |key: &str| ReportInput { occurred_at: then - chrono::Duration::minutes(5), ..input(key, "attaque du marché", "ML-5-MOPTI") };
+
+    // A report through the API's intake, then its resend today.
+    let first = reports::intake(db, old("k-old"), Sender::default(), &actor, then).await.unwrap();
+    let again = reports::intake(db, input("k-old", "attaque du marché", "ML-5-MOPTI"), Sender::default(), &actor, now).await.unwrap();
+    assert_eq!((again.report_id, &again.reference), (first.report_id, &first.reference), "the resend answers the stored report");
+
+    // A submission (with its report), then the same instanceID today.
+    let xml = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/../../forms/incident_fr.xml")).unwrap();
+    let form = forms::create(db, &xml, "incident", &vigie_domain::area::AreaCode::parse("ML").unwrap(), &actor).await.unwrap();
+    let (data, warnings) = (serde_json::json!({}), serde_json::json!([]));
+    let doc = b"<data id='vigie_incident'><meta><instanceID>uuid:old</instanceID></meta></data>";
+    let submit = |at, report| {
+        let incoming = Incoming {
+            form_pk: form.id, instance_id: "uuid:old", xml: doc, data: &data, warnings: &warnings, area: None, submitted_by: None,
+            files: vec![], actor: &actor, now: at,
+        };
+        forms::receive(db, incoming, report)
+    };
+    let stored = submit(then, ReportFrom::Intake(old("uuid:old"), Sender::default())).await.unwrap();
+    let Stored::New(id) = stored.stored else { panic!("first submission stored: {:?}", stored.stored) };
+    let resent = submit(now, ReportFrom::Intake(input("uuid:old", "attaque du marché", "ML-5-MOPTI"), Sender::default())).await.unwrap();
+    assert!(matches!(resent.stored, Stored::Duplicate(d) if d == id), "{:?}", resent.stored);
+
+    assert_eq!(count(db, "SELECT COUNT(*) FROM reports WHERE idempotency_key IN ('k-old', 'uuid:old')").await, 2);
+    assert_eq!(count(db, "SELECT COUNT(*) FROM submissions WHERE instance_id = 'uuid:old'").await, 1);
+    if db.backend == vigie_storage::Backend::Postgres {
+        // In their month's partition, and a second row with a stored key refused by the database itself.
+        let month = then.format("%Y_%m").to_string();
+        let part: String = run!(&db.read, c => sqlx::query_scalar("SELECT tableoid::regclass::text FROM reports WHERE id = $1").bind(first.report_id).fetch_one(c).await.unwrap());
+        assert_eq!(part, format!("reports_{month}"));
+        let part: String = run!(&db.read, c => sqlx::query_scalar("SELECT tableoid::regclass::text FROM submissions WHERE id = $1").bind(id).fetch_one(c).await.unwrap());
+        assert_eq!(part, format!("submissions_{month}"));
+        let dup = run!(&db.write, c => sqlx::query(
+            "INSERT INTO reports (idempotency_key, reference, received_at, occurred_at, category_code, severity, text, reporter_kind, channel, language) \
+             VALUES ('k-old', 'NEW1-NEW1', $1, $1, 'armed_attack', 2, 'x', 'focal_point', 'api', 'fr')").bind(now).execute(c).await.map(|_| ()));
+        let err = dup.expect_err("a stored idempotency key is refused in another month's partition");
+        assert!(err.as_database_error().is_some_and(|e| e.is_unique_violation()), "{err}");
+    }
     let v = vigie_storage::audit::verify(db).await.unwrap();
     assert!(v.broken.is_none(), "audit chain intact");
 }
