@@ -133,7 +133,7 @@ def main():
                     alerts = subprocess.run(["sqlite3", f"{work}/bench-{n}.db", "SELECT COUNT(*) FROM alerts"], capture_output=True, text=True).stdout.strip()
                     gen, gen_rss = {"reports": n, "alerts": int(alerts), "seconds": float("nan"), "rows_per_second": float("nan")}, float("nan")
                 else:
-                    gen_out, gen_secs, gen_rss = timed_rss([a.bin, "bench", "generate", "--reports", str(n), "--years", "5", "--seed", "42"], env)
+                    gen_out, gen_secs, gen_rss = timed_rss([a.bin, "bench", "generate", "--reports", str(n), "--years", "5", "--seed", "42"], env, timeout=max(3600, n // 1000))
                     gen = json.loads(gen_out.strip().splitlines()[-1])
                 q_out, _, q_rss = timed_rss([a.bin, "bench", "analytics", "--repeat", str(a.repeat), "--raw"], env)
                 vigie = json.loads(q_out)

@@ -32,4 +32,4 @@ venv=$root/bench/.venv
 for d in /usr/lib/postgresql/*/bin; do PATH=$PATH:$d; done
 export PATH
 echo "machine: $(nproc) cores, $(free -g | awk '/Mem:/{print $2}') GB RAM, $(lscpu | sed -n 's/^Model name: *//p'); load: $(uptime | sed 's/.*load average/load average/')"
-exec timeout 7200 "$venv/bin/python" "$root/bench/analytics/bench.py" --bin "$bin" --root "$root" --sizes "$sizes" --backends "$backends" --repeat "$repeat" "${extra[@]}"
+exec timeout 21600 "$venv/bin/python" "$root/bench/analytics/bench.py" --bin "$bin" --root "$root" --sizes "$sizes" --backends "$backends" --repeat "$repeat" "${extra[@]}"

@@ -1164,3 +1164,130 @@ async fn audit_log_is_partitioned_by_month_ahead_of_time() {
     assert!(v.broken.is_none() && v.entries > 0, "{v:?}");
     db.close().await;
 }
+
+/// Upgrading a PostgreSQL database written before migration 0022 moves its reports and
+/// submissions into their months' partitions: nothing lost, ids and keys kept, the id sequences
+/// carry on, and the resend of a stored key is still recognised.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reports_and_submissions_of_an_older_version_move_into_month_partitions() {
+    let Some(tdb) = fresh_db(Backend::Postgres).await else {
+        return;
+    };
+    // The schema as the previous version left it (migrations up to 0021).
+    let dir = std::path::Path::new(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../storage/migrations/postgres"
+    ));
+    let mut old = sqlx::migrate::Migrator::new(dir).await.unwrap();
+    old.migrations = std::borrow::Cow::Owned(
+        old.migrations
+            .iter()
+            .filter(|m| m.version < 22)
+            .cloned()
+            .collect(),
+    );
+    let pool = sqlx::PgPool::connect(&tdb.url).await.unwrap();
+    old.run(&pool).await.unwrap();
+    // 40 reports over three years, each with its ODK submission (the previous version's rows).
+    for sql in [
+        "INSERT INTO categories (code, label_fr, label_en, family, default_severity, protected) VALUES ('old_cat', 'x', 'x', 'x', 2, FALSE)",
+        "INSERT INTO areas (code, level, depth, name, path, created_at, updated_at) VALUES ('ML', 'country', 0, 'Mali', 'ML', now(), now())",
+        "INSERT INTO forms (form_id, title, purpose, xml, md5, area_code, created_at) VALUES ('f', 'f', 'incident', ''::bytea, '', 'ML', now())",
+    ] {
+        sqlx::query(sql).execute(&pool).await.unwrap();
+    }
+    for i in 0..40i64 {
+        let at = chrono::Utc::now() - chrono::Duration::days(i * 28);
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO reports (idempotency_key, reference, received_at, occurred_at, category_code, severity, text, reporter_kind, channel, language) \
+             VALUES ($1, $2, $3, $3, 'old_cat', 2, 'x', 'focal_point', 'api', 'fr') RETURNING id",
+        )
+        .bind(format!("old-{i}"))
+        .bind(format!("OLD{i:05}"))
+        .bind(at)
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+        sqlx::query(
+            "INSERT INTO submissions (form_pk, instance_id, xml, data, report_id, received_at) \
+             SELECT id, $1, ''::bytea, '{}', $2, $3 FROM forms",
+        )
+        .bind(format!("uuid:old-{i}"))
+        .bind(id)
+        .bind(at)
+        .execute(&pool)
+        .await
+        .unwrap();
+    }
+    let before: Vec<(i64, String, String)> =
+        sqlx::query_as("SELECT id, idempotency_key, reference FROM reports ORDER BY id")
+            .fetch_all(&pool)
+            .await
+            .unwrap();
+    pool.close().await;
+
+    let db = vigie_storage::Db::connect_and_migrate(&tdb.url)
+        .await
+        .unwrap();
+    let vigie_storage::Pool::Postgres(p) = &db.write else {
+        unreachable!()
+    };
+    let after: Vec<(i64, String, String)> =
+        sqlx::query_as("SELECT id, idempotency_key, reference FROM reports ORDER BY id")
+            .fetch_all(p)
+            .await
+            .unwrap();
+    assert_eq!(after, before, "every report kept, same id and keys");
+    let keys: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM report_keys")
+        .fetch_one(p)
+        .await
+        .unwrap();
+    assert_eq!(keys, 40);
+    let in_default: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM reports_default")
+        .fetch_one(p)
+        .await
+        .unwrap();
+    assert_eq!(in_default, 0, "each report in its month's partition");
+    let months: i64 = sqlx::query_scalar(
+        "SELECT COUNT(DISTINCT tableoid) FROM reports",
+    )
+    .fetch_one(p)
+    .await
+    .unwrap();
+    assert!(months >= 36, "{months} partitions hold the 40 reports");
+    // New ids carry on after the old ones; a stored key is still taken.
+    let next: i64 = sqlx::query_scalar(
+        "INSERT INTO reports (idempotency_key, reference, received_at, occurred_at, category_code, severity, text, reporter_kind, channel, language) \
+         VALUES ('new-1', 'NEW00001', now(), now(), 'old_cat', 2, 'x', 'focal_point', 'api', 'fr') RETURNING id",
+    )
+    .fetch_one(p)
+    .await
+    .unwrap();
+    assert!(next > before.last().unwrap().0);
+    let dup = sqlx::query(
+        "INSERT INTO reports (idempotency_key, reference, received_at, occurred_at, category_code, severity, text, reporter_kind, channel, language) \
+         VALUES ('old-39', 'NEW00002', now(), now(), 'old_cat', 2, 'x', 'focal_point', 'api', 'fr')",
+    )
+    .execute(p)
+    .await
+    .expect_err("a key stored three years ago is still taken");
+    assert!(dup.as_database_error().is_some_and(|e| e.is_unique_violation()), "{dup}");
+    // Submissions: kept with their links, in their months; a resent instanceID stores nothing.
+    let (subs, linked, in_default): (i64, i64, i64) = sqlx::query_as(
+        "SELECT COUNT(*), COUNT(*) FILTER (WHERE report_id IN (SELECT id FROM report_keys)), \
+         (SELECT COUNT(*) FROM submissions_default) FROM submissions",
+    )
+    .fetch_one(p)
+    .await
+    .unwrap();
+    assert_eq!((subs, linked, in_default), (40, 40, 0));
+    let resent: Option<i64> = sqlx::query_scalar(
+        "INSERT INTO submissions (form_pk, instance_id, xml, data, received_at) \
+         SELECT id, 'uuid:old-39', ''::bytea, '{}', now() FROM forms ON CONFLICT DO NOTHING RETURNING id",
+    )
+    .fetch_optional(p)
+    .await
+    .unwrap();
+    assert_eq!(resent, None, "a resend of a submission stored three years ago");
+    db.close().await;
+}
