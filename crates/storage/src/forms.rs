@@ -248,7 +248,7 @@ impl Pending {
 pub async fn receive(db: &Db, incoming: Incoming<'_>, report: ReportFrom) -> StoreResult<Received> {
     // Fast path for resends, on the read pool; the writer checks again inside its transaction.
     let existing: Option<i64> =
-        run!(&db.read, c => sqlx::query_scalar("SELECT id FROM submissions WHERE instance_id = $1").bind(incoming.instance_id).fetch_optional(c).await?);
+        run!(&db.read, c => sqlx::query_scalar("SELECT id FROM submission_keys WHERE instance_id = $1").bind(incoming.instance_id).fetch_optional(c).await?);
     if let Some(id) = existing {
         return Ok(Received { stored: Stored::Duplicate(id), report: None, intake_error: None });
     }
@@ -291,7 +291,7 @@ pub(crate) async fn insert_pending(tx: &mut Tx, db: &Db, group: &[&Pending]) -> 
         ).bind(p.form_pk).bind(&p.instance_id).bind(&p.sealed_xml).bind(&p.sealed_data).bind(&p.warnings).bind(&p.area)
             .bind(p.submitted_by).bind(p.now).bind(&p.intake_error).fetch_optional(&mut **c).await?);
         let Some(id) = inserted else {
-            let id: i64 = run_tx!(&mut *tx, c => sqlx::query_scalar("SELECT id FROM submissions WHERE instance_id = $1").bind(&p.instance_id).fetch_one(&mut **c).await?);
+            let id: i64 = run_tx!(&mut *tx, c => sqlx::query_scalar("SELECT id FROM submission_keys WHERE instance_id = $1").bind(&p.instance_id).fetch_one(&mut **c).await?);
             out.push(Stored::Duplicate(id));
             continue;
         };

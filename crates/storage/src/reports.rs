@@ -330,7 +330,10 @@ fn new_reference() -> String {
 }
 
 type KeyRow = (i64, String, Option<i64>, String, Option<String>);
-const BY_KEY: &str = "SELECT id, reference, alert_id, flags, area_code FROM reports WHERE idempotency_key = $1";
+/// Look-ups by key go through `report_keys` (PostgreSQL: the unpartitioned table of unique keys,
+/// whose `received_at` prunes the join to one month's partition; SQLite: a view of `reports`).
+const BY_KEY: &str = "SELECT r.id, r.reference, r.alert_id, r.flags, r.area_code FROM report_keys k \
+    JOIN reports r ON r.id = k.id AND r.received_at = k.received_at WHERE k.idempotency_key = $1";
 
 fn resent((report_id, reference, alert_id, flags, area_code): KeyRow) -> IntakeOutcome {
     IntakeOutcome {
@@ -355,7 +358,8 @@ async fn by_idempotency_keys_tx<'a>(tx: &mut Tx, keys: impl Iterator<Item = &'a 
     let mut found = std::collections::HashMap::new();
     for chunk in keys.chunks(500) {
         let sql = format!(
-            "SELECT id, reference, alert_id, flags, area_code, idempotency_key FROM reports WHERE idempotency_key IN ({})",
+            "SELECT r.id, r.reference, r.alert_id, r.flags, r.area_code, k.idempotency_key FROM report_keys k \
+             JOIN reports r ON r.id = k.id AND r.received_at = k.received_at WHERE k.idempotency_key IN ({})",
             (1..=chunk.len()).map(|i| format!("${i}")).collect::<Vec<_>>().join(",")
         );
         let rows: Vec<(i64, String, Option<i64>, String, Option<String>, String)> = run_tx!(&mut *tx, c => {
@@ -376,7 +380,8 @@ async fn by_idempotency_keys_tx<'a>(tx: &mut Tx, keys: impl Iterator<Item = &'a 
 /// only to the account that sent it (the key alone is not enough).
 pub async fn receipt(db: &Db, key: &str, user_id: i64) -> StoreResult<Option<IntakeOutcome>> {
     let r: Option<(i64, String, Option<i64>, String, Option<String>)> = run!(&db.write, c => sqlx::query_as(
-        "SELECT id, reference, alert_id, flags, area_code FROM reports WHERE idempotency_key = $1 AND reporter_user_id = $2"
+        "SELECT r.id, r.reference, r.alert_id, r.flags, r.area_code FROM report_keys k JOIN reports r ON r.id = k.id AND r.received_at = k.received_at \
+         WHERE k.idempotency_key = $1 AND r.reporter_user_id = $2"
     ).bind(key.trim()).bind(user_id).fetch_optional(c).await?);
     Ok(r.map(|(report_id, reference, alert_id, flags, area_code)| IntakeOutcome {
         report_id,
@@ -1013,7 +1018,9 @@ pub async fn open_question_for_phone(db: &Db, phone: &str, now: DateTime<Utc>) -
 /// A report by its reference, only if `phone` sent it (so a code alone reveals nothing).
 pub async fn by_reference_for_phone(db: &Db, reference: &str, phone: &str) -> StoreResult<Option<(i64, Option<i64>)>> {
     let index = db.keys()?.blind_index("phone", phone);
-    Ok(run!(&db.read, c => sqlx::query_as("SELECT id, alert_id FROM reports WHERE reference = $1 AND reporter_index = $2")
+    Ok(run!(&db.read, c => sqlx::query_as(
+        "SELECT r.id, r.alert_id FROM report_keys k JOIN reports r ON r.id = k.id AND r.received_at = k.received_at \
+         WHERE k.reference = $1 AND r.reporter_index = $2")
         .bind(reference).bind(index).fetch_optional(c).await?))
 }
 

@@ -15,18 +15,22 @@
 -- key alone probes every month's index (no pruning without `received_at`).
 
 -- The key tables, filled from what is there.
+-- `received_at` is there so that a look-up by key joins the one partition that holds the row
+-- (run-time pruning); SQLite has views of the same name, so the SQL is the same on both.
 CREATE TABLE report_keys (
     id              BIGINT PRIMARY KEY,
     idempotency_key TEXT NOT NULL UNIQUE,
-    reference       TEXT NOT NULL UNIQUE
+    reference       TEXT NOT NULL UNIQUE,
+    received_at     TIMESTAMPTZ NOT NULL
 );
-INSERT INTO report_keys (id, idempotency_key, reference) SELECT id, idempotency_key, reference FROM reports;
+INSERT INTO report_keys (id, idempotency_key, reference, received_at) SELECT id, idempotency_key, reference, received_at FROM reports;
 
 CREATE TABLE submission_keys (
     id          BIGINT PRIMARY KEY,
-    instance_id TEXT NOT NULL UNIQUE
+    instance_id TEXT NOT NULL UNIQUE,
+    received_at TIMESTAMPTZ NOT NULL
 );
-INSERT INTO submission_keys (id, instance_id) SELECT id, instance_id FROM submissions;
+INSERT INTO submission_keys (id, instance_id, received_at) SELECT id, instance_id, received_at FROM submissions;
 
 -- Foreign keys to reports(id) and submissions(id) now point at the key tables.
 ALTER TABLE report_messages DROP CONSTRAINT report_messages_report_id_fkey,
@@ -100,9 +104,8 @@ CREATE INDEX reports_received ON reports (received_at);
 CREATE INDEX reports_reporter ON reports (reporter_index);
 CREATE INDEX reports_area_occurred_alert ON reports (area_path, occurred_at, alert_id);
 CREATE INDEX reports_alert_latest ON reports (alert_id, id);
--- Look-ups by key (unique in report_keys, not per month; by id: the primary key's first column).
-CREATE INDEX reports_idempotency_key ON reports (idempotency_key);
-CREATE INDEX reports_reference ON reports (reference);
+-- Look-ups by key go through report_keys (no per-month copy of those indexes); by id, the
+-- primary key's first column.
 
 -- submissions, partitioned the same way.
 ALTER TABLE submissions RENAME TO submissions_unpartitioned;
@@ -137,21 +140,20 @@ ALTER TABLE submissions
     ADD CONSTRAINT submissions_submitted_by_fkey FOREIGN KEY (submitted_by) REFERENCES users(id),
     ADD CONSTRAINT submissions_report_id_fkey FOREIGN KEY (report_id) REFERENCES report_keys(id);
 CREATE INDEX submissions_form ON submissions (form_pk, received_at);
-CREATE INDEX submissions_instance_id ON submissions (instance_id);
 
 -- The triggers that keep the key tables (cloned onto every partition, present and future).
 -- Added after the copy: the copied rows' keys are already there.
 CREATE FUNCTION reports_claim_keys() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     -- A key already taken fails with a unique violation, as the unique constraint did.
-    INSERT INTO report_keys (id, idempotency_key, reference) VALUES (NEW.id, NEW.idempotency_key, NEW.reference);
+    INSERT INTO report_keys (id, idempotency_key, reference, received_at) VALUES (NEW.id, NEW.idempotency_key, NEW.reference, NEW.received_at);
     RETURN NEW;
 END $$;
 CREATE TRIGGER reports_claim_keys BEFORE INSERT ON reports FOR EACH ROW EXECUTE FUNCTION reports_claim_keys();
 
 CREATE FUNCTION submissions_claim_keys() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    INSERT INTO submission_keys (id, instance_id) VALUES (NEW.id, NEW.instance_id) ON CONFLICT (instance_id) DO NOTHING;
+    INSERT INTO submission_keys (id, instance_id, received_at) VALUES (NEW.id, NEW.instance_id, NEW.received_at) ON CONFLICT (instance_id) DO NOTHING;
     IF NOT FOUND THEN
         RETURN NULL; -- a resent instanceID: nothing stored, nothing returned (as ON CONFLICT DO NOTHING)
     END IF;
@@ -162,12 +164,13 @@ CREATE TRIGGER submissions_claim_keys BEFORE INSERT ON submissions FOR EACH ROW 
 -- The keys never change once written (nothing updates them; this keeps the key tables true).
 CREATE FUNCTION keys_unchanged() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    RAISE EXCEPTION '%: id and unique keys cannot change', TG_TABLE_NAME;
+    RAISE EXCEPTION '%: id, unique keys and received_at cannot change', TG_TABLE_NAME;
 END $$;
 CREATE TRIGGER reports_keys_unchanged BEFORE UPDATE ON reports FOR EACH ROW
     WHEN (NEW.id IS DISTINCT FROM OLD.id OR NEW.idempotency_key IS DISTINCT FROM OLD.idempotency_key
-          OR NEW.reference IS DISTINCT FROM OLD.reference)
+          OR NEW.reference IS DISTINCT FROM OLD.reference OR NEW.received_at IS DISTINCT FROM OLD.received_at)
     EXECUTE FUNCTION keys_unchanged();
 CREATE TRIGGER submissions_keys_unchanged BEFORE UPDATE ON submissions FOR EACH ROW
-    WHEN (NEW.id IS DISTINCT FROM OLD.id OR NEW.instance_id IS DISTINCT FROM OLD.instance_id)
+    WHEN (NEW.id IS DISTINCT FROM OLD.id OR NEW.instance_id IS DISTINCT FROM OLD.instance_id
+          OR NEW.received_at IS DISTINCT FROM OLD.received_at)
     EXECUTE FUNCTION keys_unchanged();
