@@ -510,7 +510,11 @@ impl EventPool {
         let mut sorted: Vec<&Prepared> = reports.collect();
         sorted.sort_by_key(|p| p.report.occurred_at);
         for p in sorted {
-            let (since, until) = (p.report.occurred_at - cfg.window - Duration::hours(1), p.report.occurred_at + cfg.window + Duration::hours(1));
+            // Widened by the clock skew intake accepts, so that `received_at >= since` holds for
+            // every stored report with `occurred_at >= since` (received_at ≥ occurred_at − skew):
+            // the read below bounds both, which on PostgreSQL prunes it to the recent months.
+            let skew = ReportPolicy::default().clock_skew;
+            let (since, until) = (p.report.occurred_at - cfg.window - Duration::hours(1) - skew, p.report.occurred_at + cfg.window + Duration::hours(1));
             match windows.last_mut() {
                 Some(w) if since <= w.1 => {
                     w.1 = w.1.max(until);
@@ -540,7 +544,7 @@ impl EventPool {
                     }
                 }
                 // Read from the (place, time, event) index alone.
-                let select = "SELECT r.alert_id FROM reports r WHERE r.occurred_at >= $1 AND r.occurred_at <= $2 AND ";
+                let select = "SELECT r.alert_id FROM reports r WHERE r.occurred_at >= $1 AND r.occurred_at <= $2 AND r.received_at >= $1 AND ";
                 let candidates = conditions.iter().map(|c| format!("{select}{c}")).collect::<Vec<_>>().join(" UNION ");
                 let sql = format!(
                     "SELECT e.id, e.severity, e.updated_at, (SELECT MAX(r2.id) FROM reports r2 WHERE r2.alert_id = e.id) AS latest \
