@@ -330,10 +330,13 @@ fn new_reference() -> String {
 }
 
 type KeyRow = (i64, String, Option<i64>, String, Option<String>);
-/// Look-ups by key go through `report_keys` (PostgreSQL: the unpartitioned table of unique keys,
-/// whose `received_at` prunes the join to one month's partition; SQLite: a view of `reports`).
-const BY_KEY: &str = "SELECT r.id, r.reference, r.alert_id, r.flags, r.area_code FROM report_keys k \
-    JOIN reports r ON r.id = k.id AND r.received_at = k.received_at WHERE k.idempotency_key = $1";
+
+/// Look-ups by key go through `report_keys` first (PostgreSQL: the unpartitioned table of unique
+/// keys; SQLite: a view of `reports`), then read the report by `(id, received_at)`, which
+/// PostgreSQL prunes to the one month that holds it. Two steps, because the key is usually new:
+/// the first, cheap to plan, then answers alone (a join would be planned over every month).
+const KEY_OF: &str = "SELECT id, received_at FROM report_keys WHERE idempotency_key = $1";
+const BY_ID_AT: &str = "SELECT id, reference, alert_id, flags, area_code FROM reports WHERE id = $1 AND received_at = $2";
 
 fn resent((report_id, reference, alert_id, flags, area_code): KeyRow) -> IntakeOutcome {
     IntakeOutcome {
@@ -348,30 +351,36 @@ fn resent((report_id, reference, alert_id, flags, area_code): KeyRow) -> IntakeO
 }
 
 pub(crate) async fn by_idempotency_key(db: &Db, key: &str) -> StoreResult<Option<IntakeOutcome>> {
-    let r: Option<KeyRow> = run!(&db.read, c => sqlx::query_as(BY_KEY).bind(key.trim()).fetch_optional(c).await?);
+    let Some((id, at)): Option<(i64, DateTime<Utc>)> = run!(&db.read, c => sqlx::query_as(KEY_OF).bind(key.trim()).fetch_optional(c).await?) else {
+        return Ok(None);
+    };
+    let r: Option<KeyRow> = run!(&db.read, c => sqlx::query_as(BY_ID_AT).bind(id).bind(at).fetch_optional(c).await?);
     Ok(r.map(resent))
 }
 
 /// The stored outcome of each of these idempotency keys that is stored already (by trimmed key).
 async fn by_idempotency_keys_tx<'a>(tx: &mut Tx, keys: impl Iterator<Item = &'a str>) -> StoreResult<std::collections::HashMap<String, IntakeOutcome>> {
     let keys: Vec<&str> = keys.map(str::trim).collect();
-    let mut found = std::collections::HashMap::new();
+    let mut stored: Vec<(i64, DateTime<Utc>, String)> = Vec::new();
     for chunk in keys.chunks(500) {
         let sql = format!(
-            "SELECT r.id, r.reference, r.alert_id, r.flags, r.area_code, k.idempotency_key FROM report_keys k \
-             JOIN reports r ON r.id = k.id AND r.received_at = k.received_at WHERE k.idempotency_key IN ({})",
+            "SELECT id, received_at, idempotency_key FROM report_keys WHERE idempotency_key IN ({})",
             (1..=chunk.len()).map(|i| format!("${i}")).collect::<Vec<_>>().join(",")
         );
-        let rows: Vec<(i64, String, Option<i64>, String, Option<String>, String)> = run_tx!(&mut *tx, c => {
+        let rows: Vec<(i64, DateTime<Utc>, String)> = run_tx!(&mut *tx, c => {
             let mut q = sqlx::query_as(&sql);
             for k in chunk {
                 q = q.bind(*k);
             }
             q.fetch_all(&mut **c).await?
         });
-        for (id, reference, alert_id, flags, area_code, key) in rows {
-            found.insert(key, resent((id, reference, alert_id, flags, area_code)));
-        }
+        stored.extend(rows);
+    }
+    // Resends are few: one pruned read each.
+    let mut found = std::collections::HashMap::new();
+    for (id, at, key) in stored {
+        let row: KeyRow = run_tx!(&mut *tx, c => sqlx::query_as(BY_ID_AT).bind(id).bind(at).fetch_one(&mut **c).await?);
+        found.insert(key, resent(row));
     }
     Ok(found)
 }
