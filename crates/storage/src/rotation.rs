@@ -123,7 +123,7 @@ pub async fn reseal_all(db: &Db, keys: &Keyring, actor: &Actor) -> StoreResult<R
         }
         out.resealed.insert(format!("{}.{}", col.table, col.column), n);
     }
-    out.sealed_from_clear = seal_clear_in(&mut tx, keys).await?;
+    out.sealed_from_clear = seal_clear_in(&mut tx, keys).await?.0;
     audit::append(&mut tx, actor, "keys.rotate", "keyring", keys.current_id(), serde_json::json!({"resealed": out.resealed, "sealed_from_clear": out.sealed_from_clear})).await?;
     tx.commit().await?;
     scrub_sqlite(db).await?;
@@ -175,11 +175,14 @@ pub async fn open_all(db: &Db, keys: &Keyring) -> StoreResult<u64> {
 pub async fn seal_clear(db: &Db, actor: &Actor) -> StoreResult<std::collections::BTreeMap<String, u64>> {
     let keys = db.keys()?;
     let mut tx = db.begin().await?;
-    let done = seal_clear_in(&mut tx, keys).await?;
+    let (done, moved) = seal_clear_in(&mut tx, keys).await?;
     if done.values().any(|n| *n > 0) {
         audit::append(&mut tx, actor, "keys.seal_clear", "keyring", keys.current_id(), serde_json::json!({"sealed_from_clear": done})).await?;
         tx.commit().await?;
         scrub_sqlite(db).await?;
+    } else if moved {
+        tx.commit().await?;
+        end_secure_delete(db).await?;
     } else {
         drop(tx);
         end_secure_delete(db).await?;
@@ -209,8 +212,13 @@ async fn end_secure_delete(db: &Db) -> StoreResult<()> {
     Ok(())
 }
 
-async fn seal_clear_in(tx: &mut Tx, keys: &Keyring) -> StoreResult<std::collections::BTreeMap<String, u64>> {
+/// How far behind the last row a column's scan mark stays (see `sealed_scan_marks`).
+const MARK_MARGIN: i64 = 10_000;
+
+/// Seals what is in clear; returns the counts, and whether a scan mark moved (to be committed).
+async fn seal_clear_in(tx: &mut Tx, keys: &Keyring) -> StoreResult<(std::collections::BTreeMap<String, u64>, bool)> {
     let mut out = std::collections::BTreeMap::new();
+    let mut moved = false;
     if let Tx::Sqlite(c) = &mut *tx {
         // Zero the space the clear values leave (see `scrub_sqlite`); the callers turn it off.
         sqlx::query("PRAGMA secure_delete = ON").execute(&mut **c).await?;
@@ -222,12 +230,25 @@ async fn seal_clear_in(tx: &mut Tx, keys: &Keyring) -> StoreResult<std::collecti
             Clear::ByForm(cond) => {
                 // Values that start like a sealed one but are not (clear text that happens to
                 // begin with `v1.<key id>.`) are not picked: they stay as they are, read as clear.
+                // Only rows after this column's mark (rows before it were looked at already).
+                let name = format!("{t}.{c}");
+                let mark: i64 = run_tx!(&mut *tx, x => sqlx::query_scalar::<_, i64>("SELECT last_id FROM sealed_scan_marks WHERE column_name = $1")
+                    .bind(&name).fetch_optional(&mut **x).await?).unwrap_or(0);
+                let last: i64 = run_tx!(&mut *tx, x => sqlx::query_scalar::<_, Option<i64>>(&format!("SELECT MAX(id) FROM {t}")).fetch_one(&mut **x).await?).unwrap_or(0);
                 let select = format!(
-                    "SELECT id AS row_id, CAST({key} AS TEXT) AS ctx, {c} AS v FROM {t} WHERE {c} IS NOT NULL AND {c} <> '' AND NOT {s} AND ({cond}) ORDER BY row_id",
+                    "SELECT id AS row_id, CAST({key} AS TEXT) AS ctx, {c} AS v FROM {t} WHERE id > $1 AND {c} IS NOT NULL AND {c} <> '' AND NOT {s} AND ({cond}) ORDER BY row_id",
                     key = col.context_key,
                     s = sealed_under(c, keys.ids()),
                 );
-                let rows: Vec<(i64, String, String)> = run_tx!(&mut *tx, x => sqlx::query_as(&select).fetch_all(&mut **x).await?);
+                let rows: Vec<(i64, String, String)> = run_tx!(&mut *tx, x => sqlx::query_as(&select).bind(mark).fetch_all(&mut **x).await?);
+                // The next mark stays MARK_MARGIN ids behind the last row: on PostgreSQL a row
+                // of a lower id may still be committing (ids are taken before commit).
+                let next = (last - MARK_MARGIN).max(mark);
+                if next > mark {
+                    run_tx!(&mut *tx, x => { sqlx::query("INSERT INTO sealed_scan_marks (column_name, last_id) VALUES ($1, $2) \
+                        ON CONFLICT (column_name) DO UPDATE SET last_id = excluded.last_id").bind(&name).bind(next).execute(&mut **x).await?; });
+                    moved = true;
+                }
                 let update = format!("UPDATE {t} SET {c} = $1 WHERE id = $2");
                 for (id, key, clear) in &rows {
                     let sealed = keys.seal(clear.as_bytes(), &(col.context)(key));
@@ -241,7 +262,7 @@ async fn seal_clear_in(tx: &mut Tx, keys: &Keyring) -> StoreResult<std::collecti
             }
         }
     }
-    Ok(out)
+    Ok((out, moved))
 }
 
 #[cfg(test)]
