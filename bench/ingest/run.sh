@@ -8,7 +8,7 @@
 #   bench/ingest/run.sh [--smoke]        BACKENDS=sqlite,postgres LEVELS=1,16,256 DURATION=10
 #   PREFILL=1000000 bench/ingest/run.sh  the same on a database already holding N synthetic
 #                                        reports (`vigie bench generate`; benchmark 6's curve)
-#   INGEST_DB=sqlite:/path/bench-10000000.db BACKENDS=sqlite bench/ingest/run.sh
+#   INGEST_DB=sqlite:/path/bench-10000000.db INGEST_KEY=/path/bench.key BACKENDS=sqlite bench/ingest/run.sh
 #                                        the same on a database already filled (kept by
 #                                        bench/analytics/run.sh --keep); its reports stay
 set -euo pipefail
@@ -34,7 +34,8 @@ machine | tee "$OUT/ingest-$stamp.txt" >&2
 for backend in ${BACKENDS//,/ }; do
   if [ "$backend" = postgres ] && [ -z "$(pg_admin_url)" ]; then log "postgres: no server, skipped"; continue; fi
   url=${INGEST_DB:-$(fresh_db "$backend" "ingest_$backend")}
-  export VIGIE_KEY_FILE=$BENCH_TMP/vigie.key
+  # A database filled beforehand comes with its key (INGEST_KEY), else a fresh one.
+  export VIGIE_KEY_FILE=${INGEST_KEY:-$BENCH_TMP/vigie.key}
   if [ "$PREFILL" -gt 0 ]; then
     log "$backend: prefilling $PREFILL reports"
     "$BIN" --db "$url" bench generate --reports "$PREFILL" --seed 3 >&2
