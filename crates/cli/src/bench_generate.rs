@@ -187,7 +187,9 @@ pub async fn generate(db: &Db, spec: &Spec) -> anyhow::Result<(u64, u64)> {
         if roll < 0.04 && !protected_cats.is_empty() {
             // Protected workflows (abuse by security forces, GBV): no event, never in the open feed.
             let cat = protected_cats[rng.gen_range(0..protected_cats.len())].clone();
-            reports.push(report_row(spec.seed, n_reports + first_report as u64, None, at, &mut rng, cat, 3, Some((code, path)), false));
+            let mut row = report_row(spec.seed, n_reports + first_report as u64, None, at, &mut rng, cat, 3, Some((code, path)), false);
+            row.text = vigie_storage::reports::sealed_text(db, &row.reference, &row.text)?; // as intake stores it
+            reports.push(row);
             n_reports += 1;
         } else {
             let cat = open_cats[rng.gen_range(0..open_cats.len())].clone();
