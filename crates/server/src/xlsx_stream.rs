@@ -186,6 +186,7 @@ impl SheetStream {
         for e in &self.entries {
             // A ZIP64 entry's sizes (and its offset past 4 GiB) go in its ZIP64 extra field.
             let far = e.offset >= MAX32;
+            let version = if e.zip64 || far { 45 } else { 20 };
             let mut extra = Vec::new();
             if e.zip64 || far {
                 le16(&mut extra, ZIP64_EXTRA);
@@ -199,8 +200,8 @@ impl SheetStream {
                 }
             }
             le32(&mut cd, 0x0201_4b50);
-            le16(&mut cd, if e.zip64 || far { 45 } else { 20 });
-            le16(&mut cd, if e.zip64 || far { 45 } else { 20 });
+            le16(&mut cd, version);
+            le16(&mut cd, version);
             le16(&mut cd, FLAGS);
             le16(&mut cd, 8);
             le16(&mut cd, 0);
