@@ -11,7 +11,7 @@ pub fn is_xlsx(bytes: &[u8]) -> bool {
     bytes.starts_with(b"PK\x03\x04")
 }
 
-/// Largest sheet XML read (decompressed): an import file is small, a zip bomb is not.
+/// Largest entry read (decompressed): an import file is small, a zip bomb is not.
 const MAX_SHEET_XML: u64 = 64 << 20;
 /// Largest rectangle of cells a sheet may span. calamine allocates the whole rectangle between
 /// its first and last cell: a two-cell file with cells at A1 and ZZZ999999 would take gigabytes.
@@ -44,8 +44,9 @@ fn cell_ref(v: &[u8]) -> Option<(u64, u64)> {
     Some((row, col))
 }
 
-/// Checks, before calamine reads anything, that every sheet is of a sane size and that its
-/// cell references stay inside Excel's grid and span at most [`MAX_CELLS`] cells. Found by
+/// Checks, before calamine reads anything, that every entry that could be a sheet is of a sane
+/// size and that its cell references stay inside Excel's grid and span at most [`MAX_CELLS`]
+/// cells. Found by
 /// fuzzing (`fuzz/fuzz_targets/xlsx_rows.rs`): a reference such as `AAAAAAAAA1` overflowed
 /// calamine's column arithmetic, and far-apart cells made it allocate without bound.
 fn check_extent(bytes: &[u8]) -> Result<(), Msg> {
@@ -58,12 +59,12 @@ fn check_extent(bytes: &[u8]) -> Result<(), Msg> {
         let Ok(name) = file.name().map(|n| n.to_string()) else {
             continue;
         };
-        // calamine opens the sheet the workbook names, whatever the case of its extension
-        // (`sheet1.xmL`, found by fuzzing risks_import): compare without case.
-        let lower = name.to_ascii_lowercase();
-        if !(lower.starts_with("xl/worksheets/") && lower.ends_with(".xml")) {
-            continue;
-        }
+        // Every entry, not only `xl/worksheets/*.xml`: calamine opens whatever entry the
+        // workbook's relationships name, in any case and with any extension (`sheet1.xmL`, found
+        // by fuzzing risks_import; `/Donnees/feuille`). Resolving those names the way calamine
+        // does would tie us to its internals; checking all entries is sound. The other parts'
+        // ` r="…"` stay inside the limits: calcChain names the sheets' own cells, and a theme's
+        // percentages (`r="50000"`) read as one column of rows.
         let mut xml = Vec::new();
         // A corrupt entry (bad checksum) fails only at its end, after calamine has parsed what
         // came before: check the bytes read so far all the same.
@@ -338,6 +339,26 @@ mod fuzz_regressions {
             panic!("accepted")
         };
         assert!(reason.contains("900000 rows × 16384 columns"), "{reason}");
+    }
+
+    #[test]
+    fn a_sheet_stored_outside_the_worksheets_folder_is_checked_too() {
+        // The workbook's relationships may send calamine to any entry of the zip: here the far
+        // apart cells live in `donnees/FEUILLE` (target `/Donnees/feuille`, no extension, other
+        // case). Only `xl/worksheets/*.xml` used to be checked, so calamine got the rectangle.
+        const OUTSIDE: &[u8] = include_bytes!("testdata/far_apart_sheet_outside_worksheets.xlsx");
+        for r in [
+            sheet_to_csv(OUTSIDE, None).map(|_| ()),
+            first_sheet_rows(OUTSIDE).map(|_| ()),
+        ] {
+            let Err(Msg::InvalidCsv { reason }) = r else {
+                panic!("accepted: {r:?}")
+            };
+            assert!(
+                reason.contains("donnees/FEUILLE spans 900000 rows × 16384 columns"),
+                "{reason}"
+            );
+        }
     }
 
     #[test]
