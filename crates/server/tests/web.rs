@@ -230,6 +230,7 @@ async fn the_language_switch_and_accept_language(b: Backend) {
     let (c, _) = signed_in(&app, "admin").await;
     let fr = c.get(app.url("/")).send().await.unwrap().text().await.unwrap();
     assert!(fr.contains(r#"<html lang="fr">"#) && fr.contains("Tableau de bord"));
+    assert!(fr.contains("Gravité : "), "French puts a space before the colon");
     let res = c.get(app.url("/langue/en?retour=%2Fzones")).send().await.unwrap();
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
     assert_eq!(location(&res), "/zones");
@@ -237,6 +238,8 @@ async fn the_language_switch_and_accept_language(b: Backend) {
     assert!(cookie.starts_with("lang=en;"), "{cookie}");
     let en = c.get(app.url("/")).send().await.unwrap().text().await.unwrap();
     assert!(en.contains(r#"<html lang="en">"#) && en.contains("Dashboard") && en.contains("Open alerts") && en.contains("Indicator progress"));
+    // English punctuation in English pages: "Severity: critical", not "Severity : critical".
+    assert!(en.contains("Severity: ") && !en.contains(" : ") && !en.contains(" ; "), "French punctuation in the English page");
     // The cookie wins over Accept-Language; without it, Accept-Language decides.
     let en2 = c.get(app.url("/")).header(header::ACCEPT_LANGUAGE, "fr").send().await.unwrap().text().await.unwrap();
     assert!(en2.contains("Dashboard"));

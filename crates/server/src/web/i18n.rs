@@ -28,6 +28,9 @@ const CATALOGUE: &[(&str, &str, &str)] = &[
     ("login.signed_out", "Vous êtes déconnecté·e.", "You are signed out."),
     ("error.title", "Erreur", "Error"),
     ("error.back_home", "Retour à l'accueil", "Back to the home page"),
+    // Punctuation between a label and its value: French puts a space before `:` and `;`.
+    ("p.colon", " : ", ": "),
+    ("p.semicolon", " ; ", "; "),
     ("form.error", "Le formulaire contient une erreur :", "The form has an error:"),
     ("form.field", "champ", "field"),
     ("form.optional", "facultatif", "optional"),

@@ -198,7 +198,7 @@ async fn indicator(State(s): State<AppState>, page: Page, Query(q): Query<MapQue
                 "type": "Feature",
                 "properties": {
                     "code": a.code, "name": a.name, "value": v.value, "fill": SHADES[shade(v.value, max)],
-                    "label": format!("{} — {} : {}", a.name, label, super::i18n::number(v.value as f64, 0, lang)),
+                    "label": format!("{} — {}{}{}", a.name, label, super::i18n::t("p.colon", lang), super::i18n::number(v.value as f64, 0, lang)),
                 },
                 "geometry": a.geometry?,
             }))

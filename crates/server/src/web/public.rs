@@ -492,7 +492,7 @@ async fn transparency_geojson(State(s): State<AppState>, headers: HeaderMap) -> 
                 "type": "Feature",
                 "properties": {
                     "code": a.code, "name": a.name,
-                    "label": format!("{} — {} : {}", a.name, label, fig.figure.text(k, lang)),
+                    "label": format!("{} — {}{}{}", a.name, label, super::i18n::t("p.colon", lang), fig.figure.text(k, lang)),
                     "fill": SHADES[shade(fig.figure.lower_bound(k.get()), max)],
                 },
                 "geometry": geometry,
