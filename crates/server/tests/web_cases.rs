@@ -200,6 +200,11 @@ async fn transparency_shows_only_safe_counts(b: Backend) {
     assert!(mopti.is_none() || mopti.unwrap()["properties"]["label"].as_str().unwrap().contains('≥'));
     let en = browser().get(app.url("/transparence")).header(header::ACCEPT_LANGUAGE, "en").send().await.unwrap().text().await.unwrap();
     assert!(en.contains("Transparency") && en.contains(">hidden<"));
+    // Column headings in the page's language: the case type from its workflow; the handler's
+    // own outcome text ("Sanction") as written.
+    assert!(page.contains("Dénonciation de corruption<br>"), "{page}");
+    assert!(en.contains("Corruption denunciation<br>") && !en.contains("Dénonciation de corruption"), "{en}");
+    assert!(en.contains(r#"<span class="muted">Sanction</span>"#), "{en}");
 }
 
 async fn map_clusters_are_area_scoped_and_bounded(b: Backend) {

@@ -326,6 +326,18 @@ async fn evidence_post(State(s): State<AppState>, src: Source, req: Request) -> 
 // ---- Transparency ----
 
 /// The table of the API's `/public/transparency`, from the same function and threshold.
+/// A column of the published table in the page's language. The table is keyed by the French
+/// labels (one grouping whatever the reader's language); the workflow gives the English label of
+/// the case type, and of the state when the outcome is a state's label. A handler's own outcome
+/// text stays as written.
+fn column_label<'a>(case_type: &'a str, outcome: &'a str, lang: Lang) -> (&'a str, &'a str) {
+    let Some(def) = cases::workflows().iter().find(|w| w.label().fr == case_type) else {
+        return (case_type, outcome);
+    };
+    let outcome = def.states().iter().find(|st| st.label.fr == outcome).map_or(outcome, |st| st.label.get(lang));
+    (def.label().get(lang), outcome)
+}
+
 async fn published_table(s: &AppState) -> Result<PublishedTable, WebError> {
     Ok(suppress(&cases::published_counts(&s.db).await?, MinCount::default()))
 }
@@ -432,8 +444,18 @@ async fn transparency(State(s): State<AppState>, headers: HeaderMap) -> WebResul
             })
             .collect()
     };
-    let columns: Vec<Value> =
-        if table.withheld { Vec::new() } else { table.cols.iter().map(|(case_type, outcome)| context! { case_type, outcome }).collect() };
+    let columns: Vec<Value> = if table.withheld {
+        Vec::new()
+    } else {
+        table
+            .cols
+            .iter()
+            .map(|(case_type, outcome)| {
+                let (case_type, outcome) = column_label(case_type, outcome, lang);
+                context! { case_type, outcome }
+            })
+            .collect()
+    };
     let col_totals: Vec<Value> = if table.withheld { Vec::new() } else { table.col_totals.iter().map(txt).collect() };
     let regions = region_figures(&s, &table).await?;
     let max = regions.iter().map(|r| r.figure.lower_bound(k.get())).max().unwrap_or(0);
