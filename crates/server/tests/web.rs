@@ -231,6 +231,11 @@ async fn the_language_switch_and_accept_language(b: Backend) {
     let fr = c.get(app.url("/")).send().await.unwrap().text().await.unwrap();
     assert!(fr.contains(r#"<html lang="fr">"#) && fr.contains("Tableau de bord"));
     assert!(fr.contains("Gravité : "), "French puts a space before the colon");
+    let body = serde_json::json!({"category": "armed_attack", "text": "Signalement", "occurred_at": app.now().to_rfc3339(),
+        "area_code": "ML-5-KORO", "idempotency_key": "lang-1"});
+    assert!(app.post("/api/v1/reports", &app.admin_token).json(&body).send().await.unwrap().status().is_success());
+    let alertes = c.get(app.url("/alertes")).send().await.unwrap().text().await.unwrap();
+    assert!(alertes.contains(r#"<th scope="col">N°</th>"#), "{alertes}");
     let res = c.get(app.url("/langue/en?retour=%2Fzones")).send().await.unwrap();
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
     assert_eq!(location(&res), "/zones");
@@ -240,6 +245,8 @@ async fn the_language_switch_and_accept_language(b: Backend) {
     assert!(en.contains(r#"<html lang="en">"#) && en.contains("Dashboard") && en.contains("Open alerts") && en.contains("Indicator progress"));
     // English punctuation in English pages: "Severity: critical", not "Severity : critical".
     assert!(en.contains("Severity: ") && !en.contains(" : ") && !en.contains(" ; "), "French punctuation in the English page");
+    let alerts = c.get(app.url("/alertes")).send().await.unwrap().text().await.unwrap();
+    assert!(alerts.contains(r#"<th scope="col">No.</th>"#) && !alerts.contains("N°"), "{alerts}");
     // The cookie wins over Accept-Language; without it, Accept-Language decides.
     let en2 = c.get(app.url("/")).header(header::ACCEPT_LANGUAGE, "fr").send().await.unwrap().text().await.unwrap();
     assert!(en2.contains("Dashboard"));

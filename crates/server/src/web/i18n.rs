@@ -31,6 +31,8 @@ const CATALOGUE: &[(&str, &str, &str)] = &[
     // Punctuation between a label and its value: French puts a space before `:` and `;`.
     ("p.colon", " : ", ": "),
     ("p.semicolon", " ; ", "; "),
+    ("p.no", "n°", "no."),
+    ("p.no_heading", "N°", "No."),
     ("form.error", "Le formulaire contient une erreur :", "The form has an error:"),
     ("form.field", "champ", "field"),
     ("form.optional", "facultatif", "optional"),
