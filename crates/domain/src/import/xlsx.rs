@@ -44,11 +44,49 @@ fn cell_ref(v: &[u8]) -> Option<(u64, u64)> {
     Some((row, col))
 }
 
+/// The values of every attribute called `name` in `xml`, found the way calamine finds them: the
+/// name follows a space or, with no space, the closing quote of the attribute before it
+/// (`t="n"r="A1"`). No XML parser: a broken document must be checked too. A stray match inside
+/// some other value only makes the check stricter.
+fn attr_values<'a>(xml: &'a [u8], name: &'a [u8]) -> impl Iterator<Item = &'a [u8]> + 'a {
+    let mut at = 1;
+    std::iter::from_fn(move || {
+        while at < xml.len() {
+            let k = at + xml[at..].windows(name.len()).position(|w| w == name)?;
+            at = k + name.len();
+            let before = xml[k - 1];
+            if !(before.is_ascii_whitespace() || before == b'"' || before == b'\'') {
+                continue;
+            }
+            let mut p = at;
+            let skip_space = |p: &mut usize| {
+                while xml.get(*p).is_some_and(u8::is_ascii_whitespace) {
+                    *p += 1;
+                }
+            };
+            skip_space(&mut p);
+            if xml.get(p) != Some(&b'=') {
+                continue;
+            }
+            p += 1;
+            skip_space(&mut p);
+            let Some(&quote) = xml.get(p).filter(|q| **q == b'"' || **q == b'\'') else {
+                continue;
+            };
+            let len = xml[p + 1..].iter().position(|b| *b == quote).unwrap_or(xml.len() - p - 1);
+            at = p + 1 + len;
+            return Some(&xml[p + 1..p + 1 + len]);
+        }
+        None
+    })
+}
+
 /// Checks, before calamine reads anything, that every entry that could be a sheet is of a sane
-/// size and that its cell references stay inside Excel's grid and span at most [`MAX_CELLS`]
-/// cells. Found by
-/// fuzzing (`fuzz/fuzz_targets/xlsx_rows.rs`): a reference such as `AAAAAAAAA1` overflowed
-/// calamine's column arithmetic, and far-apart cells made it allocate without bound.
+/// size, that its cell and range references stay inside Excel's grid, that its ranges run
+/// forwards and that its cells span at most [`MAX_CELLS`] cells. Found by fuzzing
+/// (`fuzz/fuzz_targets/xlsx_rows.rs`): a reference such as `AAAAAAAAA1` overflowed calamine's
+/// column arithmetic, a range such as `B2:A1` its subtraction, and far-apart cells made it
+/// allocate without bound.
 fn check_extent(bytes: &[u8]) -> Result<(), Msg> {
     use std::io::Read;
     let Ok(mut zip) = zip::ZipArchive::new(Cursor::new(bytes)) else {
@@ -75,42 +113,39 @@ fn check_extent(bytes: &[u8]) -> Result<(), Msg> {
                 MAX_SHEET_XML >> 20
             )));
         }
+        let outside = |v: &[u8]| {
+            too_big(format!(
+                "{name}: cell reference {} outside the sheet (max XFD1048576)",
+                String::from_utf8_lossy(&v[..v.len().min(20)])
+            ))
+        };
+        let in_grid = |(row, col): (u64, u64)| (1..=MAX_ROW).contains(&row) && col <= MAX_COL;
+        // Cells and rows: `r="B7"`, `r="7"`. Their rectangle is what calamine allocates.
         let (mut rows, mut cols) = ((u64::MAX, 0u64), (u64::MAX, 0u64));
-        let mut at = 0;
-        while let Some(k) = xml[at..]
-            .windows(2)
-            .position(|w| w[0].is_ascii_whitespace() && w[1] == b'r')
-        {
-            let mut p = at + k + 2;
-            at = p;
-            while xml.get(p).is_some_and(u8::is_ascii_whitespace) {
-                p += 1;
-            }
-            if xml.get(p) != Some(&b'=') {
-                continue;
-            }
-            p += 1;
-            while xml.get(p).is_some_and(u8::is_ascii_whitespace) {
-                p += 1;
-            }
-            let Some(&quote) = xml.get(p).filter(|q| **q == b'"' || **q == b'\'') else {
-                continue;
-            };
-            let Some(len) = xml[p + 1..].iter().position(|b| *b == quote) else {
-                continue;
-            };
-            let Some((row, col)) = cell_ref(&xml[p + 1..p + 1 + len]) else {
-                continue;
-            };
-            if row == 0 || row > MAX_ROW || col > MAX_COL {
-                return Err(too_big(format!(
-                    "{name}: cell reference {} outside the sheet (max XFD1048576)",
-                    String::from_utf8_lossy(&xml[p + 1..p + 1 + len.min(20)])
-                )));
+        for v in attr_values(&xml, b"r") {
+            let Some((row, col)) = cell_ref(v) else { continue };
+            if !in_grid((row, col)) {
+                return Err(outside(v));
             }
             rows = (rows.0.min(row), rows.1.max(row));
             if col > 0 {
                 cols = (cols.0.min(col), cols.1.max(col));
+            }
+        }
+        // Ranges: `ref="A1:M14"` (a sheet's dimension, merged cells, links, tables, shared
+        // formulas). calamine parses each end like a cell, then subtracts the start from the end.
+        for v in attr_values(&xml, b"ref") {
+            let ends: Vec<_> = v.split(|b| *b == b':').map(|e| (e, cell_ref(e))).collect();
+            if let Some((e, _)) = ends.iter().find(|(_, at)| at.is_some_and(|at| !in_grid(at))) {
+                return Err(outside(e));
+            }
+            if let [(_, Some(start)), (_, Some(end))] = ends[..] {
+                if end.0 < start.0 || end.1 < start.1 {
+                    return Err(too_big(format!(
+                        "{name}: range {} runs backwards",
+                        String::from_utf8_lossy(v)
+                    )));
+                }
             }
         }
         let span = |(lo, hi): (u64, u64)| if lo > hi { 1 } else { hi - lo + 1 };
@@ -361,6 +396,48 @@ mod fuzz_regressions {
         }
     }
 
+    /// Every way to reach it must be refused with a clear error, never a panic.
+    fn refused(file: &[u8]) -> String {
+        let mut reasons = Vec::new();
+        for r in [sheet_to_csv(file, None).map(|_| ()), first_sheet_rows(file).map(|_| ())] {
+            let Err(Msg::InvalidCsv { reason }) = r else {
+                panic!("accepted: {r:?}")
+            };
+            reasons.push(reason);
+        }
+        reasons.dedup();
+        assert_eq!(reasons.len(), 1, "{reasons:?}");
+        reasons.remove(0)
+    }
+
+    #[test]
+    fn a_range_reference_past_excel_is_refused_before_calamine_overflows() {
+        // fuzz/artifacts/xlsx_rows/crash-222613cf… (7 December, afternoon):
+        // `<dimension ref="A1:aheetView workbookViewId=…">` overflowed calamine's column
+        // arithmetic; only the `r="…"` of cells and rows used to be checked, not `ref="…"`.
+        const FOUND: &[u8] = include_bytes!("testdata/fuzz_crash_dimension_overflow.xlsx");
+        assert!(refused(FOUND).contains("outside the sheet"));
+        // The same in a clean workbook: `<dimension ref="A1:AAAAAAAAA2"/>`.
+        const LONG: &[u8] = include_bytes!("testdata/dimension_long_column.xlsx");
+        let reason = refused(LONG);
+        assert!(reason.contains("xl/worksheets/sheet1.xml: cell reference AAAAAAAAA2 outside the sheet"), "{reason}");
+    }
+
+    #[test]
+    fn a_range_that_runs_backwards_is_refused() {
+        // calamine subtracts the start from the end of `<dimension ref="B2:A1"/>`: an underflow.
+        const BACKWARDS: &[u8] = include_bytes!("testdata/dimension_backwards.xlsx");
+        let reason = refused(BACKWARDS);
+        assert!(reason.contains("xl/worksheets/sheet1.xml: range B2:A1 runs backwards"), "{reason}");
+    }
+
+    #[test]
+    fn a_reference_written_right_after_a_quote_is_checked_too() {
+        // `<c t="n"r="AAAAAAAAA2">`: no space before `r`, which calamine reads all the same.
+        const AFTER_QUOTE: &[u8] = include_bytes!("testdata/reference_after_a_quote.xlsx");
+        assert!(refused(AFTER_QUOTE).contains("cell reference AAAAAAAAA2 outside the sheet"));
+    }
+
     #[test]
     fn a_normal_workbook_still_reads() {
         assert_eq!(sheet_names(SMALL).unwrap(), vec!["risks".to_string()]);
@@ -371,6 +448,21 @@ mod fuzz_regressions {
         let (names, rows) = first_sheet_rows(SMALL).unwrap();
         assert_eq!(names, vec!["n", "risk_fr"]);
         assert_eq!(rows, vec![(2, vec!["1".to_string(), "Retard".to_string()])]);
+    }
+
+    #[test]
+    fn a_workbook_with_ranges_everywhere_still_reads() {
+        // Written by openpyxl 3.1 (testdata/spreadsheet_features.xlsx): a dimension, merged
+        // cells, a frozen pane, a link, a table with its filter, a formula, conditional
+        // formatting: `ref="…"` in the sheet and the table, `r="50000"` in the theme.
+        const FEATURES: &[u8] = include_bytes!("testdata/spreadsheet_features.xlsx");
+        let (names, rows) = first_sheet_rows(FEATURES).unwrap();
+        assert_eq!(names, vec!["n", "risk_fr", "level", "", "registre des risques"]); // headers are lower-cased
+        assert_eq!(rows[0], (2, ["1", "Retard", "3", "", ""].map(String::from).to_vec()));
+        assert_eq!(rows[1].1[1], "Insécurité");
+        let csv = String::from_utf8(sheet_to_csv(FEATURES, Some("RISKS")).unwrap()).unwrap();
+        assert!(csv.starts_with("n,risk_fr,level,,Registre des risques"), "{csv}");
+        assert!(csv.contains(",,,,source"), "{csv}");
     }
 
     #[test]
