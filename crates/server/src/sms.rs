@@ -12,7 +12,8 @@ use axum::routing::get;
 use axum::Router;
 use chrono::Duration;
 use serde::Deserialize;
-use vigie_domain::early_warning::report::{Channel, LocationInput, ReportInput, ReporterKind};
+use sha2::Digest;
+use vigie_domain::early_warning::report::{Channel, IdempotencyKey, LocationInput, ReportInput, ReportPolicy, ReporterKind};
 use vigie_domain::phone::Phone;
 use vigie_domain::sms::{self as grammar, RefCode, SmsCommand, SmsMsg, SmsStatus};
 use vigie_domain::Lang;
@@ -93,8 +94,7 @@ pub async fn handle_inbound(s: &AppState, q: &Inbound) -> StoreResult<Option<Str
     let flooding = vigie_storage::sms::inbound_count_since(&s.db, &from, now - Duration::minutes(FLOOD_WINDOW_MINUTES)).await? >= FLOOD_LIMIT;
 
     let kind = if flooding { "flood" } else { kind_of(&cmd) };
-    // Without the gateway's id nothing tells a retry from a new SMS: the key is new each time.
-    let key = format!("sms-{}", q.id.clone().unwrap_or_else(|| format!("nogw-{}", hex::encode(rand::random::<[u8; 12]>()))));
+    let key = report_key(q.id.as_deref());
     let actor = Actor::system("sms");
     let anonymous = Sender { user_id: None, phone: Some(from.clone()) };
 
@@ -111,7 +111,7 @@ pub async fn handle_inbound(s: &AppState, q: &Inbound) -> StoreResult<Option<Str
             };
             let input = ReportInput {
                 category: a.category.as_ref().map(|c| c.code.as_str().to_string()),
-                text: q.text.clone(),
+                text: report_text(&q.text),
                 occurred_at: now,
                 location: LocationInput {
                     area: a.place.as_ref().filter(|p| p.areas.len() == 1).map(|p| p.areas[0].to_string()),
@@ -189,11 +189,37 @@ pub async fn handle_inbound(s: &AppState, q: &Inbound) -> StoreResult<Option<Str
     Ok(Some(msg.sms(lang).text))
 }
 
+/// The report's idempotency key: the gateway's id, so that a retry is the same report. An id
+/// that cannot be a key (too long, spaces) is hashed rather than refused: a refusal would be
+/// answered 503 and Kannel would retry the same SMS for ever.
+fn report_key(gateway_id: Option<&str>) -> String {
+    match gateway_id {
+        Some(id) if IdempotencyKey::parse(&format!("sms-{id}")).is_ok() => format!("sms-{}", id.trim()),
+        Some(id) => format!("sms-h-{}", hex::encode(sha2::Sha256::digest(id.as_bytes()))),
+        // Without the gateway's id nothing tells a retry from a new SMS: the key is new each time.
+        None => format!("sms-nogw-{}", hex::encode(rand::random::<[u8; 12]>())),
+    }
+}
+
+/// The report's text: the SMS, cut to the longest text a report holds. A longer SMS (hundreds of
+/// concatenated parts) is still stored whole in the SMS inbox, linked to its report; refusing it
+/// would lose it, since Kannel would retry it for ever.
+fn report_text(sms: &str) -> String {
+    let max = ReportPolicy::default().max_text_chars;
+    if sms.chars().count() <= max {
+        return sms.to_string();
+    }
+    const CUT: &str = " […]";
+    let mut text: String = sms.chars().take(max - CUT.chars().count()).collect();
+    text.push_str(CUT);
+    text
+}
+
 /// A message that is not an alert, kept as a report for triage.
 fn raw_report(s: &AppState, q: &Inbound, category: &str, lang: Lang, key: String) -> ReportInput {
     ReportInput {
         category: (!category.is_empty()).then(|| category.to_string()),
-        text: q.text.clone(),
+        text: report_text(&q.text),
         occurred_at: s.now(),
         location: LocationInput::default(),
         reporter: ReporterKind::Anonymous,
@@ -233,5 +259,34 @@ async fn dlr(State(s): State<AppState>, Query(q): Query<Dlr>) -> StatusCode {
             tracing::error!(error = %e, "dlr");
             StatusCode::SERVICE_UNAVAILABLE
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_gateway_id_gives_a_valid_and_stable_key() {
+        assert_eq!(report_key(Some("5d2c-77")), "sms-5d2c-77");
+        for id in ["x".repeat(300), "deux mots".into(), "\u{e9}t\u{e9}".into()] {
+            let key = report_key(Some(&id));
+            assert!(IdempotencyKey::parse(&key).is_ok(), "{key}");
+            assert_eq!(key, report_key(Some(&id)), "a retry carries the same id, so the same key");
+        }
+        assert_ne!(report_key(Some(&"x".repeat(300))), report_key(Some(&"x".repeat(301))));
+        assert!(IdempotencyKey::parse(&report_key(None)).is_ok());
+        assert_ne!(report_key(None), report_key(None));
+    }
+
+    #[test]
+    fn a_report_holds_at_most_the_policy_text() {
+        let max = ReportPolicy::default().max_text_chars;
+        assert_eq!(report_text("INFO pont coupé"), "INFO pont coupé");
+        let exact = "é".repeat(max);
+        assert_eq!(report_text(&exact), exact);
+        let long = report_text(&"é".repeat(max + 1));
+        assert_eq!(long.chars().count(), max);
+        assert!(long.ends_with(" […]"));
     }
 }

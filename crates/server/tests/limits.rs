@@ -11,7 +11,12 @@ use support::{Backend, TestApp};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use vigie_server::limits::{Budget, Limiter, Limits};
 
-both_backends!(sign_in_is_limited_per_address, an_sms_flood_from_one_number_is_not_answered, session_cookies_and_expiry);
+both_backends!(
+    sign_in_is_limited_per_address,
+    an_sms_flood_from_one_number_is_not_answered,
+    an_sms_no_report_could_hold_is_still_stored,
+    session_cookies_and_expiry
+);
 
 #[test]
 fn the_production_header_timeout_is_short() {
@@ -115,6 +120,54 @@ async fn an_sms_flood_from_one_number_is_not_answered(b: Backend) {
     // Nothing is thrown away: every flood message is stored.
     let stored: i64 = vigie_storage::run!(&app.db.read, c => sqlx::query_scalar("SELECT COUNT(*) FROM sms_inbox").fetch_one(c).await.unwrap());
     assert_eq!(stored as usize, limit + 6);
+}
+
+/// An SMS that a report cannot hold as it is (a text longer than a report's, a gateway id that
+/// is no idempotency key) used to be answered 503: not stored, and retried by Kannel for ever.
+/// It is now acknowledged, kept whole in the inbox, and reported cut. Kannel hands an SMS over in
+/// a GET query string, so the HTTP layer bounds what the SMS grammar can ever be given: a request
+/// line over 64 KiB is refused (414) before any handler runs. That bound is why the sms_parse
+/// fuzz target's `-max_len=65536` covers every input this endpoint can deliver.
+async fn an_sms_no_report_could_hold_is_still_stored(b: Backend) {
+    let key = "long-sms-key-0123456789";
+    let cfg = vigie_server::ServerConfig { sms_inbound_key: Some(key.into()), ..Default::default() };
+    let Some(app) = TestApp::spawn_with(b, cfg).await else { return };
+    let stored = || async { vigie_storage::run!(&app.db.read, c => sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM sms_inbox").fetch_one(c).await.unwrap()) };
+
+    // 60,000 characters (far more than a report holds): stored whole, answered, reported cut.
+    let long = format!("INFO {}", "a".repeat(60_000));
+    let res = app.http.get(app.url("/sms/kannel/inbound")).query(&[("from", "+22376333333"), ("text", &long), ("id", "long-1"), ("key", key)]).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK, "acknowledged, or Kannel would retry it for ever");
+    assert!(!res.text().await.unwrap().is_empty(), "a long SMS is answered");
+    assert_eq!(stored().await, 1, "and stored");
+    let sealed: String = vigie_storage::run!(&app.db.read, c => sqlx::query_scalar("SELECT text FROM sms_inbox").fetch_one(c).await.unwrap());
+    assert_eq!(app.db.keys().unwrap().open_string(&sealed, "sms_inbox.text").unwrap(), long, "the inbox keeps the whole SMS");
+    let reports: Value = app.get("/api/v1/reports", &app.admin_token).send().await.unwrap().json().await.unwrap();
+    assert_eq!(reports["total"], 1, "{reports}");
+    let text = reports["items"][0]["text"].as_str().unwrap();
+    assert_eq!(text.chars().count(), vigie_domain::early_warning::report::ReportPolicy::default().max_text_chars);
+    assert!(text.starts_with("INFO aaa") && text.ends_with(" […]"), "{}", &text[..20]);
+
+    // A gateway id that cannot be an idempotency key: hashed, not refused; a retry is one report.
+    let odd_id = "id ".repeat(100);
+    for _ in 0..2 {
+        let res = app.http.get(app.url("/sms/kannel/inbound")).query(&[("from", "+22376333333"), ("text", "INFO pont coupé"), ("id", &odd_id), ("key", key)]).send().await.unwrap();
+        assert_eq!(res.status(), StatusCode::OK);
+    }
+    assert_eq!(stored().await, 2, "the retry is recognised");
+    let reports: Value = app.get("/api/v1/reports", &app.admin_token).send().await.unwrap().json().await.unwrap();
+    assert_eq!(reports["total"], 2, "one report for the SMS and its retry");
+
+    // Over 64 KiB the request line itself is refused. (reqwest will not even build such a URL,
+    // so the request is written by hand.)
+    let addr = app.url("").trim_start_matches("http://").trim_end_matches('/').to_string();
+    let mut tcp = tokio::net::TcpStream::connect(&addr).await.unwrap();
+    let line = format!("GET /sms/kannel/inbound?from=%2B22376333333&id=too-long-1&key={key}&text={} HTTP/1.1\r\nHost: x\r\n\r\n", "a".repeat(66_000));
+    tcp.write_all(line.as_bytes()).await.unwrap();
+    let mut head = vec![0u8; 12];
+    tcp.read_exact(&mut head).await.unwrap();
+    assert_eq!(String::from_utf8_lossy(&head), "HTTP/1.1 414", "the HTTP layer refuses it whole");
+    assert_eq!(stored().await, 2, "nothing half-written");
 }
 
 async fn session_cookies_and_expiry(b: Backend) {
