@@ -202,8 +202,8 @@ fn report_key(gateway_id: Option<&str>) -> String {
 }
 
 /// The report's text: the SMS, cut to the longest text a report holds. A longer SMS (hundreds of
-/// concatenated parts) is still stored whole in the SMS inbox, linked to its report; refusing it
-/// would lose it, since Kannel would retry it for ever.
+/// concatenated parts) is still stored whole in the SMS inbox, linked to its report. A refused
+/// report would leave the SMS unseen and answered 503, and Kannel would retry it for ever.
 fn report_text(sms: &str) -> String {
     let max = ReportPolicy::default().max_text_chars;
     if sms.chars().count() <= max {

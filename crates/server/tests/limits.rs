@@ -123,7 +123,7 @@ async fn an_sms_flood_from_one_number_is_not_answered(b: Backend) {
 }
 
 /// An SMS that a report cannot hold as it is (a text longer than a report's, a gateway id that
-/// is no idempotency key) used to be answered 503: not stored, and retried by Kannel for ever.
+/// is no idempotency key) got no report and a 503, and every retry of Kannel met the same refusal.
 /// It is now acknowledged, kept whole in the inbox, and reported cut. Kannel hands an SMS over in
 /// a GET query string, so the HTTP layer bounds what the SMS grammar can ever be given: a request
 /// line over 64 KiB is refused (414) before any handler runs. That bound is why the sms_parse
