@@ -194,8 +194,10 @@ pub async fn handle_inbound(s: &AppState, q: &Inbound) -> StoreResult<Option<Str
 /// answered 503 and Kannel would retry the same SMS for ever.
 fn report_key(gateway_id: Option<&str>) -> String {
     match gateway_id {
-        Some(id) if IdempotencyKey::parse(&format!("sms-{id}")).is_ok() => format!("sms-{}", id.trim()),
-        Some(id) => format!("sms-h-{}", hex::encode(sha2::Sha256::digest(id.as_bytes()))),
+        Some(id) => match IdempotencyKey::parse(&format!("sms-{id}")) {
+            Ok(key) => key.as_str().to_string(),
+            Err(_) => format!("sms-h-{}", hex::encode(sha2::Sha256::digest(id.as_bytes()))),
+        },
         // Without the gateway's id nothing tells a retry from a new SMS: the key is new each time.
         None => format!("sms-nogw-{}", hex::encode(rand::random::<[u8; 12]>())),
     }
@@ -205,14 +207,7 @@ fn report_key(gateway_id: Option<&str>) -> String {
 /// concatenated parts) is still stored whole in the SMS inbox, linked to its report. A refused
 /// report would leave the SMS unseen and answered 503, and Kannel would retry it for ever.
 fn report_text(sms: &str) -> String {
-    let max = ReportPolicy::default().max_text_chars;
-    if sms.chars().count() <= max {
-        return sms.to_string();
-    }
-    const CUT: &str = " […]";
-    let mut text: String = sms.chars().take(max - CUT.chars().count()).collect();
-    text.push_str(CUT);
-    text
+    grammar::clip_marked(sms, ReportPolicy::default().max_text_chars, " […]")
 }
 
 /// A message that is not an alert, kept as a report for triage.

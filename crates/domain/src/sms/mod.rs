@@ -125,11 +125,16 @@ pub enum SmsMsg {
 
 /// Keeps what a sender typed short in a reply, so an echo cannot blow the SMS up.
 fn clip(s: &str, max: usize) -> String {
+    clip_marked(s, max, "…")
+}
+
+/// `s` cut to at most `max` characters, `mark` ending it when something was cut.
+pub fn clip_marked(s: &str, max: usize, mark: &str) -> String {
     if s.chars().count() <= max {
         s.to_string()
     } else {
-        let mut c: String = s.chars().take(max - 1).collect();
-        c.push('…');
+        let mut c: String = s.chars().take(max - mark.chars().count()).collect();
+        c.push_str(mark);
         c
     }
 }
