@@ -24,8 +24,13 @@ mkdir -p "$OUT"
 command -v wrk >/dev/null || { log "installing wrk (Debian)"; apt-get install -y -q wrk >/dev/null; }
 
 BIN=$(vigie_bin)
-(cd "$REPO" && cargo build -q --release -p vigie-storage --example raw_insert >&2)
-RAW=$TARGET/release/examples/raw_insert
+# Baseline (a) is built with the same profile as the server it is compared with (release, or
+# debug for the test suite's smoke run, which then needs no second, release build of the deps).
+if [ "${VIGIE_BENCH_PROFILE:-release}" = debug ]; then
+  (cd "$REPO" && cargo build -q -p vigie-storage --example raw_insert >&2); RAW=$TARGET/debug/examples/raw_insert
+else
+  (cd "$REPO" && cargo build -q --release -p vigie-storage --example raw_insert >&2); RAW=$TARGET/release/examples/raw_insert
+fi
 stamp=$(date -u +%Y%m%dT%H%M%SZ)
 json=$OUT/ingest-$stamp.json
 echo "[" >"$json"; first=1

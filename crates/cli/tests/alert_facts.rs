@@ -3,8 +3,7 @@
 //! generated history (`vigie bench generate`: every lifecycle the state machine allows), on
 //! alerts driven through the storage the server uses (save_doc), and after a backfill.
 
-#[path = "../../server/tests/support/mod.rs"]
-mod support;
+use crate::support;
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use std::process::Command;

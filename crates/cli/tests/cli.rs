@@ -1,7 +1,6 @@
 //! The `vigie` binary end to end, as an operator uses it, on SQLite and PostgreSQL.
 
-#[path = "../../server/tests/support/mod.rs"]
-mod support;
+use crate::support;
 
 use reqwest::StatusCode;
 use serde_json::Value;

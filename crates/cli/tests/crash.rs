@@ -5,8 +5,7 @@
 //! Queued outbound SMS and webhook deliveries get the same treatment: each reaches its receiver
 //! at least once, and never again once its delivery is recorded.
 
-#[path = "../../server/tests/support/mod.rs"]
-mod support;
+use crate::support;
 
 use std::collections::HashSet;
 use std::io::{BufRead, BufReader};

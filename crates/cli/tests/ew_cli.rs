@@ -1,8 +1,7 @@
 //! `vigie reports list|show` and `vigie alerts list|show|ack`, as an administrator uses them
 //! on the server, on SQLite and PostgreSQL.
 
-#[path = "../../server/tests/support/mod.rs"]
-mod support;
+use crate::support;
 
 use serde_json::Value;
 use std::process::{Command, Output};

@@ -2,8 +2,7 @@
 //! errors come with the file's line (the sheet's row for XLSX), and a file with one bad line
 //! imports nothing.
 
-#[path = "../../server/tests/support/mod.rs"]
-mod support;
+use crate::support;
 
 use std::process::{Command, Output};
 use support::{fresh_db, Backend};

@@ -2,8 +2,7 @@
 //! `../shared/data/prosmed`: the PROSMED programme imports with the document's warnings shown,
 //! and a budget with text in a number cell is refused with its line and imports nothing.
 
-#[path = "../../server/tests/support/mod.rs"]
-mod support;
+use crate::support;
 
 use std::process::{Command, Output};
 use support::{fresh_db, Backend};

@@ -10,8 +10,7 @@
 //! PostgreSQL only: SQLite is the single-node backend (one file, one writer). Without
 //! VIGIE_TEST_PG_URL the test says so loudly and stops; with VIGIE_TEST_REQUIRE_PG=1 it fails.
 
-#[path = "../../server/tests/support/mod.rs"]
-mod support;
+use crate::support;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::io::{BufRead, BufReader, Write};

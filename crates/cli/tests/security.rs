@@ -6,8 +6,7 @@
 //! - `vigie key rotate` seals every value again under a new key, in one audited transaction;
 //! - `vigie backup` taken while writes go on restores to a consistent snapshot.
 
-#[path = "../../server/tests/support/mod.rs"]
-mod support;
+use crate::support;
 
 use reqwest::StatusCode;
 use serde_json::{json, Value};

@@ -3,7 +3,7 @@
 //! re-verifications, unplaced reports; the counts endpoint is area-scoped and fresh at once;
 //! report exports stream, area-scoped, as CSV and XLSX.
 
-mod support;
+use crate::support;
 
 use chrono::{Duration, Utc};
 use reqwest::StatusCode;

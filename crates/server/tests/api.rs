@@ -1,6 +1,6 @@
 //! The JSON API against a real server and a real database, on SQLite and PostgreSQL.
 
-mod support;
+use crate::support;
 
 use reqwest::StatusCode;
 use serde_json::{json, Value};

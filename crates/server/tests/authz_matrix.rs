@@ -22,7 +22,7 @@
 //! valid credential. An outside record must answer 403 (so a missing fixture cannot make the
 //! outside check pass by a 404).
 
-mod support;
+use crate::support;
 
 use reqwest::StatusCode;
 use serde_json::{json, Value};

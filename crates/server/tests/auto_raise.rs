@@ -5,7 +5,7 @@
 //! committed job wakes its worker at once (PostgreSQL: through LISTEN/NOTIFY), a rolled-back
 //! one does not.
 
-mod support;
+use crate::support;
 
 use serde_json::{json, Value};
 use std::time::Duration as StdDuration;

@@ -4,7 +4,7 @@
 //! receipt holders confined to their case, forged codes locked out; desks, areas and
 //! exclusions; evidence and free text.
 
-mod support;
+use crate::support;
 
 use chrono::{Duration, Utc};
 use reqwest::StatusCode;

@@ -2,7 +2,7 @@
 //! responder misses the deadline (clock moved, not slept), acknowledged, responded to and
 //! closed with an outcome; then the indicators, checked against a hand computation.
 
-mod support;
+use crate::support;
 
 use chrono::{Duration, Utc};
 use reqwest::StatusCode;

@@ -4,7 +4,7 @@
 //! protected categories hidden from mere `reports.read` holders; the MINUSMA indicator
 //! function the results framework reads.
 
-mod support;
+use crate::support;
 
 use chrono::{Duration, Utc};
 use reqwest::header;

@@ -3,7 +3,7 @@
 //! half-written, area scope, the directory's consent rules (withdrawal removes an entry from
 //! every public output), and the indicators against a hand-computed example.
 
-mod support;
+use crate::support;
 
 use chrono::{Duration, NaiveDate};
 use reqwest::{redirect, StatusCode};

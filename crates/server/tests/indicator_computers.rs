@@ -4,7 +4,7 @@
 //! through `indicator_sources::compute`, the function the results framework uses.
 //! (`returns.sum` is checked in results.rs, `committees.*` in governance.rs.)
 
-mod support;
+use crate::support;
 
 use chrono::{Datelike, Duration, Utc};
 use reqwest::StatusCode;

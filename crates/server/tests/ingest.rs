@@ -2,7 +2,7 @@
 //! one commit, each is answered with its own outcome, a request that fails inside the group is
 //! rolled back alone, resends inside one group store one report, and the audit chain stays whole.
 
-mod support;
+use crate::support;
 
 use chrono::Utc;
 use std::collections::HashSet;

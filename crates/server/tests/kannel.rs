@@ -3,7 +3,7 @@
 //! observed at fakesmsc; an analyst's question out and the reporter's answer in; a responder's
 //! alert out with its delivery report; Kannel down → the message waits in the queue.
 
-mod support;
+use crate::support;
 
 use chrono::{Duration, Utc};
 use serde_json::{json, Value};

@@ -2,7 +2,7 @@
 //! others, sign-in attempts are limited per address, an SMS flood from one number stops being
 //! answered, session cookies carry their flags, and sessions expire.
 
-mod support;
+use crate::support;
 
 use reqwest::StatusCode;
 use serde_json::{json, Value};

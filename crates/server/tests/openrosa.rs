@@ -2,7 +2,7 @@
 //! listed and downloaded as ODK Collect does, and submissions posted as multipart like Collect
 //! posts them — good ones, a duplicate, malformed XML, an unknown form, a bad attachment.
 
-mod support;
+use crate::support;
 
 use reqwest::multipart::{Form, Part};
 use reqwest::StatusCode;

@@ -1,7 +1,7 @@
 //! Results, money and risk against the seed tables in `../shared/data` (PROSMED PRODOC,
 //! MINUSMA 2020/21 performance report), through the API, on SQLite and PostgreSQL.
 
-mod support;
+use crate::support;
 
 use reqwest::StatusCode;
 use serde_json::{json, Value};

@@ -1,7 +1,7 @@
 //! The web pages against a real server and database: sign-in form, CSRF on every form,
 //! redirects to the sign-in page, escaping of hostile text, the language switch.
 
-mod support;
+use crate::support;
 
 use reqwest::{header, redirect, StatusCode};
 use support::{Backend, TestApp, PASSWORD};

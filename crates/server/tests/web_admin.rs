@@ -5,7 +5,7 @@
 //! Each form: rendered, refused without its CSRF field, refused to the wrong role or area,
 //! and a mistake comes back on the form with the field marked and nothing stored.
 
-mod support;
+use crate::support;
 
 use reqwest::multipart::{Form, Part};
 use reqwest::{header, StatusCode};

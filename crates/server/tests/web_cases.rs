@@ -4,7 +4,7 @@
 //! assignment, workflow step and question, the transparency page's suppression, and the map's
 //! clusters within the reader's area.
 
-mod support;
+use crate::support;
 
 use reqwest::{header, redirect, StatusCode};
 use support::{Backend, TestApp, PASSWORD};

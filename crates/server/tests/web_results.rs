@@ -4,7 +4,7 @@
 //! entry form stores a value, moves the indicator's traffic light, and refuses bad values with
 //! the field's message and the input kept; the risk review form; CSRF.
 
-mod support;
+use crate::support;
 
 use reqwest::{header, StatusCode};
 use support::{browser, signed_in, Backend, TestApp, PASSWORD};
