@@ -26,11 +26,9 @@ command -v wrk >/dev/null || { log "installing wrk (Debian)"; apt-get install -y
 BIN=$(vigie_bin)
 # Baseline (a) is built with the same profile as the server it is compared with (release, or
 # debug for the test suite's smoke run, which then needs no second, release build of the deps).
-if [ "${VIGIE_BENCH_PROFILE:-release}" = debug ]; then
-  (cd "$REPO" && cargo build -q -p vigie-storage --example raw_insert >&2); RAW=$TARGET/debug/examples/raw_insert
-else
-  (cd "$REPO" && cargo build -q --release -p vigie-storage --example raw_insert >&2); RAW=$TARGET/release/examples/raw_insert
-fi
+raw_profile=${VIGIE_BENCH_PROFILE:-release}   # cargo's "dev" profile builds into target/debug
+(cd "$REPO" && cargo build -q --profile "$([ "$raw_profile" = debug ] && echo dev || echo release)" -p vigie-storage --example raw_insert >&2)
+RAW=$TARGET/$raw_profile/examples/raw_insert
 stamp=$(date -u +%Y%m%dT%H%M%SZ)
 json=$OUT/ingest-$stamp.json
 echo "[" >"$json"; first=1
